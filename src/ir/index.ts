@@ -1,0 +1,274 @@
+/**
+ * The routing table: the one contract between the control plane (translate) and the data
+ * plane (proxy).
+ *
+ * Must not: import anything, carry Gateway API object shapes, or hold functions, class
+ * instances or anything that is not plain data. A table is a frozen, JSON-serialisable value
+ * that the translator builds from the full state and the proxy compiles once per apply.
+ * Everything here uses data-plane names (Listener, VirtualHost, Route, Backend, Endpoint).
+ */
+
+/** A complete, self-contained configuration for the data plane. */
+export interface RoutingTable {
+  /**
+   * Content hash of the table (hex). Two tables with the same version are identical, so an
+   * apply of an equal table is a no-op.
+   */
+  readonly version: string;
+  /** One entry per socket to bind, sorted by `address` then `port`. */
+  readonly listeners: readonly Listener[];
+  /** Every backend referenced by a route of this table, sorted by `id`. */
+  readonly backends: readonly Backend[];
+}
+
+/** Protocol a bound socket speaks to clients. */
+export type ListenerProtocol = 'HTTP' | 'HTTPS';
+
+/**
+ * One bound socket (address + port). Several Gateway listeners that share a port share one
+ * socket; each of them contributes its own virtual hosts.
+ */
+export interface Listener {
+  /** Stable id: `port/<address or *>/<port>`. */
+  readonly id: string;
+  /** IP address to bind; empty string binds all interfaces. */
+  readonly address: string;
+  /** TCP port, 1-65535. */
+  readonly port: number;
+  readonly protocol: ListenerProtocol;
+  /**
+   * Gateway listeners sharing this socket, with their ids
+   * (`listener/<namespace>/<gateway>/<name>`), hostnames and certificates. Used for SNI
+   * certificate selection and 421 (misdirected request) decisions on HTTPS sockets.
+   */
+  readonly gatewayListeners: readonly GatewayListener[];
+  /**
+   * Virtual hosts, sorted by hostname specificity: exact hostnames first, then wildcards with
+   * the longest suffix first, then the catch-all `*`. A request selects exactly one virtual host
+   * (exact match, else the longest matching wildcard, else `*`) and never falls through to a less
+   * specific one (Gateway API listener isolation).
+   */
+  readonly virtualHosts: readonly VirtualHost[];
+}
+
+/** A Gateway listener as the data plane needs to know it. */
+export interface GatewayListener {
+  /** `listener/<namespace>/<gateway>/<name>`. */
+  readonly id: string;
+  /** Hostname the listener accepts (`*` when the listener has none); may be a wildcard. */
+  readonly hostname: string;
+  /** Certificates for TLS termination, in spec order (the first is the default). */
+  readonly certificates: readonly Certificate[];
+}
+
+/** A PEM certificate chain and its private key, from a `kubernetes.io/tls` Secret. */
+export interface Certificate {
+  /** `secret/<namespace>/<name>`. */
+  readonly id: string;
+  /** PEM certificate chain. */
+  readonly certPem: string;
+  /** PEM private key. */
+  readonly keyPem: string;
+}
+
+/** All routes for one hostname on one socket. */
+export interface VirtualHost {
+  /** `vhost/<listener id>/<hostname>`. */
+  readonly id: string;
+  /**
+   * Exact hostname (`foo.example.com`), wildcard (`*.example.com`, matching one or more
+   * labels in front of the suffix), or `*` for any host. Lower case, no port.
+   */
+  readonly hostname: string;
+  /** Id of the Gateway listener that owns this virtual host (for 421 decisions). */
+  readonly listenerId: string;
+  /**
+   * Routes in precedence order as the Gateway API specifies it (path match type and length,
+   * method, header count, query param count, oldest route, name, rule and match index). The
+   * first route whose match accepts the request wins.
+   */
+  readonly routes: readonly Route[];
+}
+
+/** One HTTPRoute rule match, flattened. */
+export interface Route {
+  /** `httproute/<ns>/<name>/rule/<i>/match/<j>`. */
+  readonly id: string;
+  /** Optional rule name (`spec.rules[i].name`), for logs and metrics. */
+  readonly ruleName?: string;
+  readonly match: RouteMatch;
+  /** Request-phase filters of the rule, in spec order. */
+  readonly filters: readonly Filter[];
+  /**
+   * Where the request goes when no filter answered it. An empty list means the rule had no
+   * backendRefs: the proxy answers 500 (Gateway API: a rule without backends fails requests).
+   */
+  readonly backendRefs: readonly WeightedBackendRef[];
+  readonly timeouts?: Timeouts;
+  readonly retry?: RetryPolicy;
+}
+
+export type PathMatchType = 'Exact' | 'PathPrefix' | 'RegularExpression';
+export type StringMatchType = 'Exact' | 'RegularExpression';
+
+export interface RouteMatch {
+  /**
+   * Path match against the normalised path (no query). PathPrefix matches whole segments:
+   * `/foo` matches `/foo` and `/foo/bar` but not `/foobar`; its value has no trailing slash
+   * except for `/` itself.
+   */
+  readonly path: { readonly type: PathMatchType; readonly value: string };
+  /** Header matches; all must match. Names are lower case. */
+  readonly headers: readonly KeyValueMatch[];
+  /** Query parameter matches; all must match. Names are case-sensitive. */
+  readonly queryParams: readonly KeyValueMatch[];
+  /** Upper-case HTTP method, when the match is restricted to one. */
+  readonly method?: string;
+}
+
+export interface KeyValueMatch {
+  readonly type: StringMatchType;
+  readonly name: string;
+  /** Exact value, or an RE2 regular expression matched against the whole value. */
+  readonly value: string;
+}
+
+/** Timeouts in milliseconds. Absent means no timeout. */
+export interface Timeouts {
+  /** From the start of the request to the end of the response sent to the client. */
+  readonly requestMs?: number;
+  /** One request to one backend, including retries' individual attempts. */
+  readonly backendRequestMs?: number;
+}
+
+export interface RetryPolicy {
+  /** Number of retries after the first attempt. */
+  readonly attempts: number;
+  /** Response status codes that trigger a retry. */
+  readonly codes: readonly number[];
+  /** Delay between attempts in milliseconds. */
+  readonly backoffMs?: number;
+}
+
+export interface HeaderValue {
+  /** Header name; matched case-insensitively. */
+  readonly name: string;
+  readonly value: string;
+}
+
+/** Changes to a set of headers (Gateway API HTTPHeaderFilter). */
+export interface HeaderModifier {
+  readonly set: readonly HeaderValue[];
+  readonly add: readonly HeaderValue[];
+  /** Header names to remove, lower case. */
+  readonly remove: readonly string[];
+}
+
+export type PathModifier =
+  | { readonly type: 'ReplaceFullPath'; readonly value: string }
+  /**
+   * Replace the matched prefix (`prefix`, from the route's PathPrefix match) with `value`,
+   * on segment boundaries.
+   */
+  | { readonly type: 'ReplacePrefixMatch'; readonly prefix: string; readonly value: string };
+
+export interface RequestRedirect {
+  /** `http` or `https`; absent keeps the request's scheme. */
+  readonly scheme?: 'http' | 'https';
+  readonly hostname?: string;
+  readonly path?: PathModifier;
+  /** Absent: the well-known port of the resulting scheme when the scheme changes, else the listener port. */
+  readonly port?: number;
+  readonly statusCode: 301 | 302 | 303 | 307 | 308;
+}
+
+export interface UrlRewrite {
+  readonly hostname?: string;
+  readonly path?: PathModifier;
+}
+
+export interface Mirror {
+  /** Backend id (in `RoutingTable.backends`) that receives a copy of the request. */
+  readonly backendId: string;
+  /** Fraction of requests mirrored, 0..1. 1 when absent. */
+  readonly fraction?: number;
+}
+
+export interface Cors {
+  /** Allowed origins: exact (`https://a.example`), wildcard (`https://*.example`) or `*`. */
+  readonly allowOrigins: readonly string[];
+  readonly allowCredentials: boolean;
+  /** Upper-case methods, or `*`. */
+  readonly allowMethods: readonly string[];
+  /** Lower-case header names, or `*`. */
+  readonly allowHeaders: readonly string[];
+  readonly exposeHeaders: readonly string[];
+  readonly maxAgeSeconds: number;
+}
+
+/** A plugin filter instance (ExtensionRef); `config` was validated by the plugin. */
+export interface PluginFilter {
+  /** Plugin kind, as registered. */
+  readonly kind: string;
+  /** `plugin/<ns>/<kind>/<name>`. */
+  readonly id: string;
+  readonly config: unknown;
+}
+
+/** A request-phase filter of a rule, in spec order. */
+export type Filter =
+  | { readonly type: 'RequestHeaderModifier'; readonly modifier: HeaderModifier }
+  | { readonly type: 'ResponseHeaderModifier'; readonly modifier: HeaderModifier }
+  | { readonly type: 'RequestRedirect'; readonly redirect: RequestRedirect }
+  | { readonly type: 'URLRewrite'; readonly rewrite: UrlRewrite }
+  | { readonly type: 'RequestMirror'; readonly mirror: Mirror }
+  | { readonly type: 'CORS'; readonly cors: Cors }
+  | { readonly type: 'Plugin'; readonly plugin: PluginFilter };
+
+/** Filters allowed on a single backendRef (Gateway API BackendRef.filters). */
+export type BackendFilter = Extract<
+  Filter,
+  { readonly type: 'RequestHeaderModifier' | 'ResponseHeaderModifier' | 'URLRewrite' | 'RequestMirror' }
+>;
+
+/** A share of a route's traffic. */
+export type WeightedBackendRef =
+  | {
+      readonly kind: 'backend';
+      /** Id in `RoutingTable.backends`. */
+      readonly backendId: string;
+      /** Relative weight, > 0 (refs of weight 0 are left out by the translator). */
+      readonly weight: number;
+      readonly filters: readonly BackendFilter[];
+    }
+  | {
+      /**
+       * A backendRef that could not be resolved (missing Service, unpermitted cross-namespace
+       * reference, unsupported kind). Its share of the weight answers `status` (Gateway API:
+       * 500), and the route status says why.
+       */
+      readonly kind: 'invalid';
+      readonly weight: number;
+      readonly status: number;
+      /** Stable error code for logs and the response body, e.g. `BACKEND_NOT_FOUND`. */
+      readonly code: string;
+    };
+
+/** Protocol spoken to a backend's endpoints. */
+export type BackendProtocol = 'http1' | 'h2c' | 'websocket';
+
+/** A group of endpoints that traffic is balanced across (a Service port). */
+export interface Backend {
+  /** `backend/<ns>/<service>/<port>`. */
+  readonly id: string;
+  /** From the Service port's appProtocol: `kubernetes.io/h2c` selects h2c. */
+  readonly protocol: BackendProtocol;
+  /** Ready endpoints, sorted by address then port. Empty: requests answer 503. */
+  readonly endpoints: readonly Endpoint[];
+}
+
+export interface Endpoint {
+  /** IPv4 or IPv6 address (no brackets). */
+  readonly address: string;
+  readonly port: number;
+}
