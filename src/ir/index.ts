@@ -272,3 +272,27 @@ export interface Endpoint {
   readonly address: string;
   readonly port: number;
 }
+
+/**
+ * What the proxy really did with a table, fed back to the status of Gateways
+ * (Programmed) by the control plane.
+ */
+export interface ApplyResult {
+  /** The version of the table that is now serving. */
+  readonly version: string;
+  /** One entry per Listener of the table, in table order. */
+  readonly listeners: readonly ListenerApplyResult[];
+}
+
+export interface ListenerApplyResult {
+  /** `Listener.id`. */
+  readonly id: string;
+  /** True when the socket is bound and serving this table. */
+  readonly bound: boolean;
+  /** The port actually bound (differs from the table's when it asked for port 0). */
+  readonly boundPort?: number;
+  /** Why binding failed (e.g. `EADDRINUSE`), when it did. */
+  readonly error?: string;
+  /** Gateway listener ids whose certificates could not be loaded, with the reason. */
+  readonly certificateErrors?: readonly { readonly listenerId: string; readonly message: string }[];
+}

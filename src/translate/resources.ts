@@ -1,0 +1,63 @@
+// The translator's input: the full state, as plain Kubernetes objects. Front ends (standalone
+// files, the controller's informers, golden tests) build this; translate() only reads it.
+import type { IGatewayClass } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GatewayClass';
+import type { IGateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
+import type { IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import type { IGRPCRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GRPCRoute';
+import type { IReferenceGrant } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrant';
+import type { INamespace } from 'kubernetes-models/v1/Namespace';
+import type { IService } from 'kubernetes-models/v1/Service';
+import type { ISecret } from 'kubernetes-models/v1/Secret';
+import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
+
+export type GatewayClass = IGatewayClass;
+export type Gateway = IGateway;
+export type HTTPRoute = IHTTPRoute;
+export type GRPCRoute = IGRPCRoute;
+/** Accepted as v1beta1 or v1 by the front ends; normalised to the v1 shape. */
+export type ReferenceGrant = IReferenceGrant;
+export type Namespace = INamespace;
+export type Service = IService;
+export type Secret = ISecret;
+export type EndpointSlice = IEndpointSlice;
+
+/**
+ * The full state the translator sees. Every list is sorted by namespace then name (front ends
+ * guarantee it with `sortResources`), and objects are treated as immutable.
+ */
+export interface Resources {
+  readonly gatewayClasses: readonly GatewayClass[];
+  readonly gateways: readonly Gateway[];
+  readonly httpRoutes: readonly HTTPRoute[];
+  readonly grpcRoutes: readonly GRPCRoute[];
+  readonly referenceGrants: readonly ReferenceGrant[];
+  readonly namespaces: readonly Namespace[];
+  readonly services: readonly Service[];
+  readonly endpointSlices: readonly EndpointSlice[];
+  readonly secrets: readonly Secret[];
+}
+
+export function emptyResources(): Resources {
+  return {
+    gatewayClasses: [], gateways: [], httpRoutes: [], grpcRoutes: [], referenceGrants: [],
+    namespaces: [], services: [], endpointSlices: [], secrets: [],
+  };
+}
+
+type Named = { readonly metadata?: { readonly namespace?: string; readonly name?: string } };
+
+function byNamespaceName(a: Named, b: Named): number {
+  const an = a.metadata?.namespace ?? '', bn = b.metadata?.namespace ?? '';
+  if (an !== bn) return an < bn ? -1 : 1;
+  const aa = a.metadata?.name ?? '', bb = b.metadata?.name ?? '';
+  return aa < bb ? -1 : aa > bb ? 1 : 0;
+}
+
+/** Returns a copy of `r` with every list sorted by namespace then name. */
+export function sortResources(r: Resources): Resources {
+  const out: Record<string, readonly Named[]> = {};
+  for (const [key, list] of Object.entries(r) as [string, readonly Named[]][]) {
+    out[key] = [...list].sort(byNamespaceName);
+  }
+  return out as unknown as Resources;
+}
