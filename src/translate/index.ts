@@ -7,3 +7,6 @@
  * byte-identical output: every input and output list is sorted.
  */
 export type { Resources } from './resources.ts';
+export type { TranslateOptions, ObjectStatus, TranslateResult } from './types.ts';
+export { translate } from './translate.ts';
+export { withApplyResult } from './apply-result.ts';

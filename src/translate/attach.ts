@@ -1,0 +1,105 @@
+// Route attachment (Gateway API CommonRouteSpec.parentRefs, Listener.allowedRoutes): which of
+// our listeners each parentRef selects, whether the listener allows the route, and the
+// hostnames the route serves there.
+import * as st from '../status/index.ts';
+import type { ConditionInput } from '../status/index.ts';
+import type { Graph } from './graph.ts';
+import { routeHostnamesOnListener } from './hostnames.ts';
+import { selectorMatches } from './label-selector.ts';
+import type { GatewayInfo, ListenerInfo, RouteKind } from './listeners.ts';
+import { GATEWAY_GROUP } from './reference-grants.ts';
+import { indexed, int, obj, str, strs, type Obj } from './safe.ts';
+
+export interface ListenerAttachment {
+  readonly listener: ListenerInfo;
+  /** Hostnames after intersection with the listener's; empty when none intersect. */
+  readonly hostnames: readonly string[];
+}
+
+export interface ParentAttachment {
+  /** The parentRef exactly as the user wrote it (echoed in RouteParentStatus.parentRef). */
+  readonly parentRef: Obj;
+  readonly gateway: GatewayInfo;
+  /** Listeners that accepted the route with at least one hostname in common. */
+  readonly listeners: readonly ListenerAttachment[];
+  /** The Accepted=False condition when the route did not attach, else undefined. */
+  readonly failure?: ConditionInput;
+}
+
+/** Gateway API allowedRoutes.namespaces: Same (default), All, or Selector. */
+export function namespaceAllowed(graph: Graph, listener: ListenerInfo, routeNs: string): boolean {
+  const namespaces = obj(obj(listener.allowedRoutes)?.namespaces);
+  const from = str(namespaces?.from) ?? 'Same';
+  switch (from) {
+    case 'All': return true;
+    case 'Same': return routeNs === listener.gateway.meta.namespace;
+    case 'Selector': return selectorMatches(namespaces?.selector, graph.namespaceLabels(routeNs));
+    default: return false;
+  }
+}
+
+function parentKey(p: Obj, routeNs: string): string {
+  return JSON.stringify([str(p.group) ?? GATEWAY_GROUP, str(p.kind) ?? 'Gateway', str(p.namespace) ?? routeNs,
+    str(p.name) ?? '', str(p.sectionName) ?? '', int(p.port) ?? 0]);
+}
+
+/**
+ * Attaches one route to our Gateways. Parents that are not our Gateways are skipped: their
+ * status belongs to other controllers. Increments attachedRoutes on every listener that the
+ * parentRef selects and whose allowedRoutes admit the route (Gateway API: attachment depends
+ * only on allowedRoutes and parentRefs, not on hostnames or validity).
+ */
+export function attachRoute(
+  graph: Graph, gateways: ReadonlyMap<string, GatewayInfo>, route: unknown, kind: RouteKind, routeNs: string, routeKey: string,
+): ParentAttachment[] {
+  const spec = obj(obj(route)?.spec);
+  const routeHostnames = [...new Set(strs(spec?.hostnames).map((h) => h.toLowerCase()))];
+  const seen = new Set<string>();
+  const out: ParentAttachment[] = [];
+  for (const [p] of indexed(spec?.parentRefs)) {
+    if ((str(p.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (str(p.kind) ?? 'Gateway') !== 'Gateway') continue;
+    const gw = gateways.get(`${str(p.namespace) ?? routeNs}/${str(p.name) ?? ''}`);
+    if (!gw) continue;
+    const k = parentKey(p, routeNs);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const sectionName = str(p.sectionName);
+    const port = int(p.port);
+    const selected = gw.listeners.filter((l) =>
+      (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port));
+    if (selected.length === 0) {
+      const what = [sectionName !== undefined ? `sectionName "${sectionName}"` : '', port !== undefined ? `port ${port}` : '']
+        .filter(Boolean).join(' and ');
+      out.push({ parentRef: p, gateway: gw, listeners: [],
+        failure: st.routeNoMatchingParent(`Gateway ${gw.meta.namespace}/${gw.meta.name} has no listener with ${what || 'any name'}`) });
+      continue;
+    }
+    const attached: ListenerAttachment[] = [];
+    const refusals: string[] = [];
+    let allowedAnywhere = false;
+    for (const l of selected) {
+      if (!l.supportedKinds.some((gk) => gk.kind === kind)) {
+        refusals.push(`listener "${l.name}" does not allow kind ${kind}`);
+        continue;
+      }
+      if (!namespaceAllowed(graph, l, routeNs)) {
+        refusals.push(`listener "${l.name}" does not allow routes from namespace "${routeNs}"`);
+        continue;
+      }
+      allowedAnywhere = true;
+      l.attached.add(routeKey);
+      const hostnames = routeHostnamesOnListener(l.hostname, routeHostnames);
+      if (hostnames.length > 0) attached.push({ listener: l, hostnames });
+    }
+    let failure: ConditionInput | undefined;
+    if (!allowedAnywhere) {
+      failure = st.routeNotAllowedByListeners(refusals.join('; '));
+    } else if (attached.length === 0) {
+      // GEP-1364 / Gateway API HTTPRoute.hostnames: no intersecting hostname → not Accepted.
+      failure = st.routeNoMatchingListenerHostname(
+        `no listener hostname of Gateway ${gw.meta.namespace}/${gw.meta.name} intersects spec.hostnames ${JSON.stringify(routeHostnames)}`);
+    }
+    out.push({ parentRef: p, gateway: gw, listeners: attached, failure });
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+// Indexes over the full state, built once per translate() so later stages look objects up by
+// namespace and name instead of scanning lists.
+import type { Resources, Service, Secret, EndpointSlice, Gateway, GatewayClass } from './resources.ts';
+import { meta, obj, str } from './safe.ts';
+
+export interface Graph {
+  readonly resources: Resources;
+  /** Names of GatewayClasses whose controllerName is ours. */
+  readonly ourClasses: ReadonlySet<string>;
+  readonly ourClassObjects: readonly GatewayClass[];
+  /** Gateways whose class is ours, in input order (namespace, name). */
+  readonly ourGateways: readonly Gateway[];
+  readonly services: ReadonlyMap<string, Service>;
+  readonly secrets: ReadonlyMap<string, Secret>;
+  /** EndpointSlices by `<ns>/<service name>` (label kubernetes.io/service-name). */
+  readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
+  /** Namespace labels, including the implicit kubernetes.io/metadata.name. */
+  namespaceLabels(ns: string): Readonly<Record<string, string>>;
+}
+
+export const key = (ns: string, name: string): string => `${ns}/${name}`;
+
+function list<T>(x: unknown): readonly T[] {
+  return Array.isArray(x) ? (x.filter((e) => obj(e) !== undefined) as T[]) : [];
+}
+
+/** Returns Resources whose lists are arrays of objects, whatever the caller passed. */
+export function sanitize(r: unknown): Resources {
+  const o = obj(r) ?? {};
+  return {
+    gatewayClasses: list(o.gatewayClasses), gateways: list(o.gateways), httpRoutes: list(o.httpRoutes),
+    grpcRoutes: list(o.grpcRoutes), referenceGrants: list(o.referenceGrants), namespaces: list(o.namespaces),
+    services: list(o.services), endpointSlices: list(o.endpointSlices), secrets: list(o.secrets),
+  };
+}
+
+export function buildGraph(resources: Resources, controllerName: string): Graph {
+  const ourClassObjects = resources.gatewayClasses.filter(
+    (c) => str(obj(obj(c)?.spec)?.controllerName) === controllerName && meta(c).name !== '');
+  const ourClasses = new Set(ourClassObjects.map((c) => meta(c).name));
+  const ourGateways = resources.gateways.filter((g) => {
+    const cls = str(obj(obj(g)?.spec)?.gatewayClassName);
+    return cls !== undefined && ourClasses.has(cls) && meta(g).name !== '';
+  });
+  const byKey = <T>(items: readonly T[]): Map<string, T> => {
+    const m = new Map<string, T>();
+    for (const i of items) {
+      const { namespace, name } = meta(i);
+      if (name !== '' && !m.has(key(namespace, name))) m.set(key(namespace, name), i);
+    }
+    return m;
+  };
+  const endpointSlices = new Map<string, EndpointSlice[]>();
+  for (const s of resources.endpointSlices) {
+    const m = meta(s);
+    const svc = m.labels['kubernetes.io/service-name'];
+    if (svc === undefined) continue;
+    const k = key(m.namespace, svc);
+    const l = endpointSlices.get(k);
+    if (l) l.push(s); else endpointSlices.set(k, [s]);
+  }
+  const nsLabels = new Map<string, Record<string, string>>();
+  for (const n of resources.namespaces) {
+    // Namespaces are cluster-scoped: the name is the namespace.
+    const name = str(obj(obj(n)?.metadata)?.name);
+    if (name !== undefined && !nsLabels.has(name)) nsLabels.set(name, { ...meta(n).labels, 'kubernetes.io/metadata.name': name });
+  }
+  return {
+    resources, ourClasses, ourClassObjects, ourGateways,
+    services: byKey(resources.services), secrets: byKey(resources.secrets), endpointSlices,
+    namespaceLabels(ns) {
+      // Standalone configs often omit Namespace objects; the API server always sets this label.
+      return nsLabels.get(ns) ?? { 'kubernetes.io/metadata.name': ns };
+    },
+  };
+}

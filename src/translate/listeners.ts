@@ -1,0 +1,210 @@
+// Gateway and listener validation: address, protocol, allowedRoutes kinds, certificates, and
+// conflicts between listeners that share a socket (address + port).
+import type { Certificate } from '../ir/index.ts';
+import * as st from '../status/index.ts';
+import type { ConditionInput } from '../status/index.ts';
+import { resolveCertificates } from './certificates.ts';
+import type { Graph } from './graph.ts';
+import { isValidHostname } from './hostnames.ts';
+import { GATEWAY_GROUP } from './reference-grants.ts';
+import type { Gateway } from './resources.ts';
+import { compareStrings, indexed, int, meta, obj, objs, str, type Meta } from './safe.ts';
+import type { TranslateOptions } from './types.ts';
+
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export interface GroupKind { readonly group: string; readonly kind: string }
+
+export interface GatewayInfo {
+  readonly gateway: Gateway;
+  readonly meta: Meta;
+  /** Socket address: an IP, or '' for all interfaces. */
+  readonly address: string;
+  readonly listeners: ListenerInfo[];
+  /** Failures of the Gateway itself (e.g. UnsupportedAddress); non-empty means not Accepted. */
+  readonly failures: ConditionInput[];
+}
+
+export interface ListenerInfo {
+  readonly gateway: GatewayInfo;
+  /** `listener/<ns>/<gateway>/<name>`. */
+  readonly id: string;
+  readonly name: string;
+  readonly index: number;
+  readonly port: number;
+  readonly protocol: string;
+  /** Lower-case hostname, `*` when the listener has none. */
+  readonly hostname: string;
+  readonly allowedRoutes: unknown;
+  readonly supportedKinds: GroupKind[];
+  readonly certificates: Certificate[];
+  /** Failure conditions, appended after the defaults. */
+  readonly failures: ConditionInput[];
+  /** Passed protocol/port/value checks (before conflicts): may take part in a socket. */
+  usable: boolean;
+  conflicted: boolean;
+  /** Routes attached (Gateway API attachedRoutes): route keys, counted valid or not. */
+  readonly attached: Set<string>;
+}
+
+/** Listener protocols the data plane serves, with the route kinds each accepts. */
+const SUPPORTED_KINDS: Readonly<Record<string, readonly RouteKind[]>> = {
+  HTTP: ['HTTPRoute', 'GRPCRoute'],
+  HTTPS: ['HTTPRoute', 'GRPCRoute'],
+};
+/** Core Gateway API protocols we do not serve yet (Accepted=False, UnsupportedProtocol). */
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-fA-F:.]+$/;
+
+function isIp(v: string): boolean {
+  return IPV4.test(v) || (v.includes(':') && IPV6.test(v) && v.split('::').length <= 2);
+}
+
+/** The spec.addresses default of TranslateOptions.gatewayAddress, plus address failures. */
+function resolveAddress(gateway: Gateway, options: TranslateOptions): { address: string; failures: ConditionInput[] } {
+  const failures: ConditionInput[] = [];
+  let address: string | undefined;
+  for (const [a, i] of indexed(obj(obj(gateway)?.spec)?.addresses)) {
+    const type = str(a.type) ?? 'IPAddress';
+    const value = str(a.value) ?? '';
+    // Gateway API: an address the implementation cannot assign makes the Gateway not Accepted.
+    if (type !== 'IPAddress') {
+      failures.push(st.gatewayUnsupportedAddress(`spec.addresses[${i}]: address type ${type} is not supported`));
+    } else if (!isIp(value)) {
+      failures.push(st.gatewayUnsupportedAddress(`spec.addresses[${i}]: "${value}" is not an IP address`));
+    } else if (address === undefined) {
+      address = value;
+    }
+  }
+  let override: string | undefined;
+  try {
+    override = options.gatewayAddress?.(gateway);
+  } catch {
+    override = undefined;
+  }
+  return { address: typeof override === 'string' ? override : address ?? '', failures };
+}
+
+function resolveKinds(listener: ReturnType<typeof obj>, protocol: string, field: string): { kinds: GroupKind[]; failure?: ConditionInput } {
+  const supported = SUPPORTED_KINDS[protocol] ?? [];
+  const requested = objs(obj(listener?.allowedRoutes)?.kinds);
+  // Gateway API: unspecified or empty kinds mean every kind the protocol supports.
+  if (requested.length === 0) return { kinds: supported.map((kind) => ({ group: GATEWAY_GROUP, kind })) };
+  const kinds: GroupKind[] = [];
+  const invalid: string[] = [];
+  for (const k of requested) {
+    const group = str(k.group) ?? GATEWAY_GROUP;
+    const kind = str(k.kind) ?? '';
+    if (group === GATEWAY_GROUP && (supported as readonly string[]).includes(kind)) {
+      if (!kinds.some((x) => x.kind === kind)) kinds.push({ group, kind });
+    } else {
+      invalid.push(`${group}/${kind}`);
+    }
+  }
+  return invalid.length === 0
+    ? { kinds }
+    : { kinds, failure: st.listenerInvalidRouteKinds(`${field}.allowedRoutes.kinds: unsupported route kinds ${invalid.join(', ')}`) };
+}
+
+export function buildGateways(graph: Graph, options: TranslateOptions): GatewayInfo[] {
+  return graph.ourGateways.map((gateway) => {
+    const m = meta(gateway);
+    const { address, failures } = resolveAddress(gateway, options);
+    const info: GatewayInfo = { gateway, meta: m, address, listeners: [], failures };
+    for (const [l, index] of indexed(obj(obj(gateway)?.spec)?.listeners)) {
+      const name = str(l.name) ?? '';
+      const field = `spec.listeners[${index}]`;
+      const port = int(l.port) ?? 0;
+      const protocol = str(l.protocol) ?? '';
+      const hostname = (str(l.hostname) ?? '').toLowerCase() || '*';
+      const lfailures: ConditionInput[] = [];
+      let usable = true;
+      let certificates: Certificate[] = [];
+      if (!(protocol in SUPPORTED_KINDS)) {
+        lfailures.push(st.listenerUnsupportedProtocol(`${field}.protocol: ${protocol || '(empty)'} is not supported`));
+        usable = false;
+      }
+      if (port < 1 || port > 65535) {
+        lfailures.push(st.listenerUnsupportedValue(`${field}.port: ${String(l.port)} is not a port number (1-65535)`));
+        usable = false;
+      }
+      if (hostname !== '*' && !isValidHostname(hostname)) {
+        lfailures.push(st.listenerUnsupportedValue(`${field}.hostname: "${hostname}" is not a valid hostname`));
+        usable = false;
+      }
+      const { kinds, failure } = resolveKinds(l, protocol, field);
+      if (failure) lfailures.push(failure);
+      if (protocol === 'HTTPS' && usable) {
+        const tls = obj(l.tls);
+        const mode = str(tls?.mode) ?? 'Terminate';
+        if (mode !== 'Terminate') {
+          // Gateway API: HTTPS listeners terminate TLS; Passthrough belongs to TLS listeners.
+          lfailures.push(st.listenerUnsupportedValue(`${field}.tls.mode: ${mode} is not supported with protocol HTTPS`));
+          usable = false;
+        } else {
+          const res = resolveCertificates(graph, gateway, tls, `${field}.tls`);
+          for (const f of res.failures) {
+            lfailures.push(f.reason === 'RefNotPermitted' ? st.listenerCertificateRefNotPermitted(f.message) : st.listenerInvalidCertificateRef(f.message));
+          }
+          certificates = res.certificates;
+          // Serve with the certificates that resolved; without any, the listener cannot serve.
+          if (certificates.length === 0) usable = false;
+        }
+      }
+      info.listeners.push({
+        gateway: info, id: `listener/${m.namespace}/${m.name}/${name}`, name, index, port, protocol, hostname,
+        allowedRoutes: l.allowedRoutes, supportedKinds: kinds, certificates, failures: lfailures,
+        usable: usable && failures.length === 0, conflicted: false, attached: new Set(),
+      });
+    }
+    return info;
+  });
+}
+
+/** Socket id of the IR: `port/<address or *>/<port>`. */
+export function socketId(address: string, port: number): string {
+  return `port/${address === '' ? '*' : address}/${port}`;
+}
+
+/**
+ * Marks conflicts among usable listeners sharing a socket (Gateway API ListenerConditionConflicted):
+ * different protocols on one port (ProtocolConflict), or the same protocol and hostname
+ * (HostnameConflict). Every party to a conflict is marked, whatever Gateway it belongs to, so
+ * the outcome does not depend on input order.
+ */
+export function markConflicts(gateways: readonly GatewayInfo[]): void {
+  const sockets = new Map<string, ListenerInfo[]>();
+  for (const g of gateways) for (const l of g.listeners) {
+    if (!l.usable) continue;
+    const id = socketId(g.address, l.port);
+    const list = sockets.get(id);
+    if (list) list.push(l); else sockets.set(id, [l]);
+  }
+  for (const [id, list] of sockets) {
+    const protocols = new Set(list.map((l) => l.protocol));
+    if (protocols.size > 1) {
+      for (const l of list) {
+        l.conflicted = true;
+        l.failures.push(st.listenerProtocolConflict(`spec.listeners[${l.index}]: port ${l.port} is used with protocols ${[...protocols].sort().join(' and ')} on ${id}`));
+      }
+      continue;
+    }
+    const byHost = new Map<string, ListenerInfo[]>();
+    for (const l of list) {
+      const same = byHost.get(l.hostname);
+      if (same) same.push(l); else byHost.set(l.hostname, [l]);
+    }
+    for (const same of byHost.values()) {
+      if (same.length < 2) continue;
+      const names = same.map((l) => l.id).sort(compareStrings).join(', ');
+      for (const l of same) {
+        l.conflicted = true;
+        l.failures.push(st.listenerHostnameConflict(`spec.listeners[${l.index}]: hostname "${l.hostname}" on port ${l.port} is shared by ${names}`));
+      }
+    }
+  }
+}
+
+/** A listener that goes into the routing table. */
+export function serves(l: ListenerInfo): boolean {
+  return l.usable && !l.conflicted;
+}

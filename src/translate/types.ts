@@ -1,0 +1,26 @@
+// The translator's public option and result types.
+import type { RoutingTable } from '../ir/index.ts';
+import type { Gateway } from './resources.ts';
+
+export interface TranslateOptions {
+  /** GatewayClasses whose spec.controllerName equals this are ours: 'fluxgate.io/gateway-controller'. */
+  readonly controllerName: string;
+  /** Compile check for user regular expressions (RE2 syntax), supplied by the proxy: returns an error message, or undefined when it compiles. */
+  readonly validateRegex: (pattern: string) => string | undefined;
+  /** Overrides where a Gateway's listeners bind. Returns an IP, '' for all interfaces, or undefined for the default: the Gateway's first spec.addresses entry of type IPAddress (or with no type), else ''. */
+  readonly gatewayAddress?: (gateway: Gateway) => string | undefined;
+}
+
+export interface ObjectStatus {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+  /** The object's status as the Gateway API defines it (GatewayClassStatus, GatewayStatus, HTTPRouteStatus...), conditions WITHOUT lastTransitionTime. */
+  readonly status: unknown;
+}
+
+export interface TranslateResult {
+  readonly table: RoutingTable;
+  readonly statuses: readonly ObjectStatus[];
+}

@@ -1,0 +1,55 @@
+// Shared by the golden and property tests: multi-document YAML → Resources, the RE2 regex
+// check the proxy supplies, and the golden rendering of a TranslateResult.
+import { createHash } from 'node:crypto';
+import { parseAllDocuments, stringify } from 'yaml';
+import { RE2JS } from 're2js';
+import { sortResources, type Resources } from '../../src/translate/resources.ts';
+import type { TranslateOptions, TranslateResult } from '../../src/translate/index.ts';
+
+const LISTS: Record<string, keyof Resources> = {
+  GatewayClass: 'gatewayClasses', Gateway: 'gateways', HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes',
+  ReferenceGrant: 'referenceGrants', Namespace: 'namespaces', Service: 'services',
+  EndpointSlice: 'endpointSlices', Secret: 'secrets',
+};
+
+export function parseResources(text: string): Resources {
+  const out: Record<string, unknown[]> = {};
+  for (const list of Object.values(LISTS)) out[list] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`YAML: ${doc.errors[0]!.message}`);
+    const o = doc.toJS() as { kind?: string; apiVersion?: string } | null;
+    if (!o || typeof o.kind !== 'string' || !(o.kind in LISTS)) continue;
+    // ReferenceGrant v1beta1 and v1 have the same shape: normalise to v1, as the front ends do.
+    if (o.kind === 'ReferenceGrant') o.apiVersion = 'gateway.networking.k8s.io/v1';
+    out[LISTS[o.kind]!]!.push(o);
+  }
+  return sortResources(out as unknown as Resources);
+}
+
+export function validateRegex(pattern: string): string | undefined {
+  try {
+    RE2JS.compile(pattern);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+export const OPTIONS: TranslateOptions = { controllerName: 'fluxgate.io/gateway-controller', validateRegex };
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** Golden YAML: statuses and table, certificates as fingerprints (never the PEM). */
+export function renderGolden(result: TranslateResult): string {
+  const table = {
+    ...result.table,
+    listeners: result.table.listeners.map((l) => ({
+      ...l,
+      gatewayListeners: l.gatewayListeners.map((gl) => ({
+        ...gl,
+        certificates: gl.certificates.map((c) => ({ id: c.id, certSha256: sha256(c.certPem), keySha256: sha256(c.keyPem) })),
+      })),
+    })),
+  };
+  return stringify({ statuses: result.statuses, table }, { aliasDuplicateObjects: false, lineWidth: 0 });
+}
