@@ -1,0 +1,173 @@
+/**
+ * Responses the proxy makes itself. Codes are stable (clients, dashboards and tests key on
+ * them) and the body never echoes request data, so an error page cannot reflect an injection.
+ * gRPC clients cannot read JSON error pages, so they get a Trailers-Only response with
+ * grpc-status instead (gRPC over HTTP/2 spec, "Responses").
+ */
+import { randomBytes } from 'node:crypto';
+import type { OutgoingHttpHeaders } from 'node:http';
+
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'HEADERS_TOO_LARGE'
+  | 'NO_ROUTE'
+  | 'MISDIRECTED'
+  | 'NO_BACKEND'
+  | 'PLUGIN_UNAVAILABLE'
+  | 'INTERNAL'
+  | 'UPSTREAM_CONNECT'
+  | 'UPSTREAM_RESET'
+  | 'NO_ENDPOINTS'
+  | 'TIMEOUT'
+  | 'CLIENT_TIMEOUT';
+
+/** Status and message per proxy-made error; invalid backends bring their own status and code. */
+const KNOWN: Readonly<Record<ErrorCode, readonly [number, string]>> = {
+  BAD_REQUEST: [400, 'bad request'],
+  HEADERS_TOO_LARGE: [431, 'request headers too large'],
+  NO_ROUTE: [404, 'no route matched the request'],
+  MISDIRECTED: [421, 'the request host does not belong to the TLS connection'],
+  NO_BACKEND: [500, 'the route has no backends'],
+  PLUGIN_UNAVAILABLE: [500, 'a plugin filter of the route is unavailable'],
+  INTERNAL: [500, 'internal proxy error'],
+  UPSTREAM_CONNECT: [502, 'could not connect to the upstream'],
+  UPSTREAM_RESET: [502, 'the upstream connection failed'],
+  NO_ENDPOINTS: [503, 'the backend has no ready endpoints'],
+  TIMEOUT: [504, 'the upstream did not answer in time'],
+  CLIENT_TIMEOUT: [408, 'the request was not received in time'],
+};
+
+export function statusOf(code: ErrorCode): number {
+  return KNOWN[code][0];
+}
+
+export function messageOf(code: ErrorCode): string {
+  return KNOWN[code][1];
+}
+
+// Request ids: a per-process random prefix and a counter; unique without a syscall per request.
+const idPrefix = randomBytes(6).toString('hex');
+let idCounter = 0;
+export function newRequestId(): string {
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${idPrefix}-${idCounter.toString(36)}`;
+}
+
+/** HTTP status → gRPC status, per the gRPC "HTTP to gRPC Status Code Mapping" table. */
+function grpcStatusOf(status: number): number {
+  switch (status) {
+    case 400: return 13; // INTERNAL
+    case 401: return 16; // UNAUTHENTICATED
+    case 403: return 7; // PERMISSION_DENIED
+    case 404: return 12; // UNIMPLEMENTED
+    case 429: case 502: case 503: case 504: return 14; // UNAVAILABLE
+    default: return 2; // UNKNOWN
+  }
+}
+
+export function isGrpcContentType(ct: string | undefined): boolean {
+  return ct !== undefined && ct.startsWith('application/grpc');
+}
+
+export function errorBody(code: string, message: string, requestId: string): string {
+  return JSON.stringify({ error: { code, message, requestId } });
+}
+
+/** What the proxy uses of http.ServerResponse and http2.Http2ServerResponse (both satisfy it). */
+export interface AnyResponse {
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  writeHead(statusCode: number, headers?: OutgoingHttpHeaders): unknown;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  end(chunk: string): unknown;
+  addTrailers(headers: OutgoingHttpHeaders): void;
+  destroy(error?: Error): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/**
+ * Answer with a proxy-made error. When headers already went out (the upstream failed mid-body)
+ * the only honest signal left is to reset the stream.
+ */
+export function sendError(
+  res: AnyResponse,
+  status: number,
+  code: string,
+  message: string,
+  requestId: string,
+  grpc: boolean,
+  extraHeaders?: Record<string, string>,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  if (grpc) {
+    const h: Record<string, string> = {
+      'content-type': 'application/grpc',
+      'grpc-status': String(grpcStatusOf(status)),
+      'grpc-message': encodeURIComponent(`${code}: ${message}`),
+      'x-request-id': requestId,
+      ...extraHeaders,
+    };
+    res.writeHead(200, h);
+    res.end();
+    return;
+  }
+  const body = errorBody(code, message, requestId);
+  const h: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+    ...extraHeaders,
+  };
+  res.writeHead(status, h);
+  res.end(body);
+}
+
+export function sendKnownError(
+  res: AnyResponse,
+  code: ErrorCode,
+  requestId: string,
+  grpc: boolean,
+  extraHeaders?: Record<string, string>,
+): void {
+  const [status, message] = KNOWN[code];
+  sendError(res, status, code, message, requestId, grpc, extraHeaders);
+}
+
+/** A complete raw HTTP/1.1 error response, for sockets that never became a request (parse errors). */
+export function rawErrorResponse(code: ErrorCode, requestId: string): string {
+  const [status, message] = KNOWN[code];
+  const body = errorBody(code, message, requestId);
+  return (
+    `HTTP/1.1 ${status} ${reasonOf(status)}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\nx-request-id: ${requestId}\r\n\r\n${body}`
+  );
+}
+
+function reasonOf(status: number): string {
+  switch (status) {
+    case 400: return 'Bad Request';
+    case 408: return 'Request Timeout';
+    case 404: return 'Not Found';
+    case 421: return 'Misdirected Request';
+    case 431: return 'Request Header Fields Too Large';
+    case 500: return 'Internal Server Error';
+    case 502: return 'Bad Gateway';
+    case 503: return 'Service Unavailable';
+    case 504: return 'Gateway Timeout';
+    default: return 'Error';
+  }
+}
+
+/** A complete raw HTTP/1.1 response with the stable JSON error body (for upgraded sockets). */
+export function rawError(status: number, code: string, message: string, requestId: string): string {
+  const body = errorBody(code, message, requestId);
+  return (
+    `HTTP/1.1 ${status} ${reasonOf(status)}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\nx-request-id: ${requestId}\r\n\r\n${body}`
+  );
+}

@@ -1,0 +1,312 @@
+/**
+ * One proxied HTTP request (HTTP/1.1 or HTTP/2 client side): route, filters, backend choice,
+ * upstream dispatch through undici with streaming both ways, timeouts, retries, and the proxy's
+ * own error answers. The exchange object is the undici dispatch handler itself, and the timer and
+ * stream callbacks are module-level functions, so a request allocates no closures.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { BindingState } from './binding-state.ts';
+import {
+  isGrpcContentType,
+  newRequestId,
+  sendError,
+  sendKnownError,
+  type AnyResponse,
+  type ErrorCode,
+} from './errors.ts';
+import { addResponseCors } from './filters/cors.ts';
+import { applyHeaderModifier, buildDownstreamHeaders } from './headers.ts';
+import { sendMirror, teeBody } from './mirror.ts';
+import { RequestState, type AnyRequest } from './request-state.ts';
+import type { CompiledBackend } from './router.ts';
+
+const kExchange = Symbol('fluxgate.exchange');
+type Tagged = AnyResponse & { [kExchange]?: Exchange };
+
+class ProxyTimeoutError extends Error {
+  override readonly name = 'ProxyTimeoutError';
+  readonly code = 'FLUXGATE_TIMEOUT';
+}
+
+class ClientGoneError extends Error {
+  override readonly name = 'ClientGoneError';
+}
+
+function onRequestTimeout(ex: Exchange): void {
+  ex.requestTimer = undefined;
+  ex.fail('TIMEOUT');
+}
+
+function onAttemptTimeout(ex: Exchange): void {
+  ex.attemptTimer = undefined;
+  ex.fail('TIMEOUT');
+}
+
+function onRetryTimer(ex: Exchange): void {
+  ex.retryTimer = undefined;
+  if (!ex.done) ex.dispatch();
+}
+
+function onResponseClose(this: Tagged): void {
+  const ex = this[kExchange];
+  if (ex !== undefined && !ex.done) ex.clientGone();
+}
+
+function onResponseDrain(this: Tagged): void {
+  this[kExchange]?.controller?.resume();
+}
+
+/** Upstream connect failures: nothing reached the backend, so any request may be retried. */
+function errorCodeOf(err: Error & { code?: string }): ErrorCode {
+  switch (err.code) {
+    case 'FLUXGATE_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'TIMEOUT';
+    case 'ECONNREFUSED':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return 'UPSTREAM_CONNECT';
+    default:
+      return 'UPSTREAM_RESET';
+  }
+}
+
+function hasRequestBody(req: AnyRequest): boolean {
+  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined) return true;
+  const cl = h['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+export class Exchange extends RequestState implements Dispatcher.DispatchHandler {
+  readonly res: Tagged;
+  readonly grpc: boolean;
+  backend: CompiledBackend | undefined = undefined;
+  controller: Dispatcher.DispatchController | undefined = undefined;
+  body: Readable | null = null;
+  done = false;
+  /** The current attempt's response is a retryable status: drain it and try again. */
+  discard = false;
+  attempts = 0;
+  requestTimer: NodeJS.Timeout | undefined = undefined;
+  attemptTimer: NodeJS.Timeout | undefined = undefined;
+  retryTimer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(b: BindingState, req: AnyRequest, res: AnyResponse) {
+    super(b, req);
+    this.res = res as Tagged;
+    this.grpc = isGrpcContentType(req.headers['content-type']);
+  }
+
+  start(): void {
+    const res = this.res;
+    res[kExchange] = this;
+    res.once('close', onResponseClose);
+    const code = this.resolve();
+    if (code !== undefined) return this.fail(code);
+    const route = this.route!;
+    const stop = this.runFilters(route.filters);
+    if (stop !== undefined) return this.stop(stop);
+    if (route.requestMs > 0) this.requestTimer = setTimeout(onRequestTimeout, route.requestMs, this);
+    const ref = route.picker?.pick();
+    if (ref === undefined) return this.fail('NO_BACKEND');
+    if (ref.kind === 'invalid') {
+      // Gateway API: an unresolved backendRef answers 500 for its share of the traffic.
+      return this.failWith(ref.status, ref.code, 'the backend of this route share is not valid');
+    }
+    if (ref.backend === undefined) return this.failWith(500, 'BACKEND_NOT_FOUND', 'the backend is not in the routing table');
+    if (ref.filters.length > 0) {
+      const s = this.runFilters(ref.filters);
+      if (s !== undefined) return this.stop(s);
+    }
+    this.backend = ref.backend;
+    if (ref.backend.endpoints.items.length === 0) return this.fail('NO_ENDPOINTS');
+    const req = this.req;
+    const withBody = hasRequestBody(req);
+    const mirrors = this.mirrors;
+    if (mirrors !== undefined) {
+      const method = req.method ?? 'GET';
+      const target = this.upTarget;
+      if (withBody) {
+        const { main, copies } = teeBody(req, mirrors.length, this.b.limits.maxMirrorBufferBytes);
+        this.body = main;
+        for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, method, target, this.upHeaders, copies[i]!, this.b.logger);
+      } else {
+        for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, method, target, this.upHeaders, null, this.b.logger);
+      }
+    } else if (withBody) {
+      this.body = req;
+    }
+    this.dispatch();
+  }
+
+  dispatch(): void {
+    const ep = this.backend!.endpoints.pick()!;
+    this.attempts++;
+    this.discard = false;
+    this.controller = undefined;
+    const route = this.route!;
+    if (route.backendRequestMs > 0) this.attemptTimer = setTimeout(onAttemptTimeout, route.backendRequestMs, this);
+    try {
+      ep.pool.dispatch({ method: this.req.method ?? 'GET', path: this.upTarget, headers: this.upHeaders, body: this.body }, this);
+    } catch (err) {
+      this.b.logger.debug({ route: route.id, err: (err as Error).message }, 'upstream dispatch failed');
+      this.fail('INTERNAL');
+    }
+  }
+
+  // ---- undici DispatchHandler -------------------------------------------------------------
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.done) controller.abort(new ClientGoneError('request already finished'));
+    else this.controller = controller;
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (this.done) return;
+    const route = this.route!;
+    if (this.attempts <= route.retryAttempts && this.body === null && route.retryCodes.has(statusCode)) {
+      this.discard = true;
+      return;
+    }
+    const res = this.res;
+    const out = buildDownstreamHeaders(headers, true);
+    const mods = this.resMods;
+    if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(out, mods[i]!);
+    if (this.cors !== undefined) addResponseCors(this.cors, this.req.headers.origin, out);
+    if (this.b.closing && this.req.httpVersionMajor === 1) out.connection = 'close';
+    try {
+      res.writeHead(statusCode, out);
+    } catch (err) {
+      this.b.logger.debug({ route: route.id, err: (err as Error).message }, 'invalid upstream response headers');
+      controller.abort(err as Error);
+      this.failWith(502, 'UPSTREAM_RESET', 'the upstream sent an invalid response');
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.discard || this.done) return;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once('drain', onResponseDrain);
+    }
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    if (this.done) return;
+    if (this.discard) return this.retry();
+    this.finish();
+    let out: Record<string, string | string[]> | undefined;
+    for (const name in trailers) {
+      // Only non-framing trailers are forwarded (gRPC status lives here).
+      const v = trailers[name];
+      if (v !== undefined && name !== 'content-length' && name !== 'transfer-encoding' && name.charCodeAt(0) !== 58) (out ??= {})[name] = v;
+    }
+    if (out !== undefined) {
+      try {
+        this.res.addTrailers(out);
+      } catch {
+        // An invalid trailer is dropped rather than failing a finished response.
+      }
+    }
+    this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.done) return;
+    const code = errorCodeOf(err);
+    const route = this.route!;
+    if (
+      !this.res.headersSent &&
+      this.body === null &&
+      this.attempts <= route.retryAttempts &&
+      (code === 'UPSTREAM_CONNECT' || this.discard)
+    ) {
+      return this.retry();
+    }
+    this.b.logger.debug({ route: route.id, err: err.message, code }, 'upstream request failed');
+    this.fail(code);
+  }
+
+  // ---- completion -------------------------------------------------------------------------
+
+  retry(): void {
+    this.clearAttempt();
+    const backoff = this.route!.retryBackoffMs;
+    if (backoff > 0) this.retryTimer = setTimeout(onRetryTimer, backoff, this);
+    else this.dispatch();
+  }
+
+  clearAttempt(): void {
+    if (this.attemptTimer !== undefined) {
+      clearTimeout(this.attemptTimer);
+      this.attemptTimer = undefined;
+    }
+  }
+
+  finish(): void {
+    this.done = true;
+    this.clearAttempt();
+    if (this.requestTimer !== undefined) clearTimeout(this.requestTimer);
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.requestTimer = undefined;
+    this.retryTimer = undefined;
+  }
+
+  /** Abort whatever is in flight upstream and answer with a stable error. */
+  fail(code: ErrorCode): void {
+    if (this.done) return;
+    this.finish();
+    this.controller?.abort(new ProxyTimeoutError(code));
+    sendKnownError(this.res, code, newRequestId(), this.grpc, this.closeHeader());
+  }
+
+  failWith(status: number, code: string, message: string): void {
+    if (this.done) return;
+    this.finish();
+    this.controller?.abort(new ProxyTimeoutError(code));
+    sendError(this.res, status, code, message, newRequestId(), this.grpc, this.closeHeader());
+  }
+
+  clientGone(): void {
+    this.finish();
+    this.controller?.abort(new ClientGoneError('client closed the connection'));
+  }
+
+  closeHeader(): Record<string, string> | undefined {
+    return this.b.closing && this.req.httpVersionMajor === 1 ? { connection: 'close' } : undefined;
+  }
+
+  stop(s: NonNullable<ReturnType<RequestState['runFilters']>>): void {
+    this.finish();
+    const res = this.res;
+    const close = this.closeHeader();
+    switch (s.kind) {
+      case 'redirect':
+        res.writeHead(s.status, { location: s.location, 'content-length': '0', ...close });
+        res.end();
+        return;
+      case 'preflight':
+        res.writeHead(200, { ...s.headers, ...close });
+        res.end();
+        return;
+      case 'plugin':
+        this.done = false;
+        this.failWith(500, 'PLUGIN_UNAVAILABLE', `plugin filter ${s.id} is not available`);
+        return;
+    }
+  }
+}
+
+export function handleRequest(b: BindingState, req: AnyRequest, res: AnyResponse): void {
+  new Exchange(b, req, res).start();
+}
+

@@ -1,0 +1,308 @@
+/**
+ * Bound sockets, one per IR Listener (address, port, protocol). A socket serves HTTP/1.1 and
+ * HTTP/2 (h2c prior knowledge on plain sockets, ALPN on TLS sockets) by handing each accepted
+ * connection to a node:http or node:http2 server that never listens itself.
+ *
+ * Apply keeps every socket whose (address, port, protocol) is unchanged and only swaps the
+ * compiled listener it serves, so no idle keep-alive connection is dropped by a reload. Sockets
+ * no longer in the table stop accepting, answer in-flight requests with `connection: close`
+ * (HTTP/2: GOAWAY), and are destroyed after `drainTimeoutMs` at the latest.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type Http2Session,
+} from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { ListenerApplyResult } from '../ir/index.ts';
+import type { BindingState } from './binding-state.ts';
+import { newRequestId, rawErrorResponse, type ErrorCode } from './errors.ts';
+import { handleRequest } from './exchange.ts';
+import type { ProxyLimits } from './limits.ts';
+import type { ProxyLogger } from './logger.ts';
+import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
+import { sniffH2c } from './sniff-h2c.ts';
+import { buildTlsState, SecureContextCache, type TlsState } from './tls.ts';
+import { handleUpgrade, isWebSocketUpgrade } from './websocket.ts';
+
+class Binding implements BindingState {
+  listener: CompiledListener;
+  readonly secure: boolean;
+  closing = false;
+  readonly limits: ProxyLimits;
+  readonly logger: ProxyLogger;
+  readonly key: string;
+  readonly server: NetServer | TlsServer;
+  readonly h1: HttpServer;
+  readonly h2: Http2Server;
+  readonly sockets = new Set<Socket>();
+  readonly sessions = new Set<Http2Session>();
+  tls: TlsState | undefined;
+  defaultContextKey: string | undefined;
+  boundPort = 0;
+
+  constructor(listener: CompiledListener, limits: ProxyLimits, logger: ProxyLogger) {
+    this.listener = listener;
+    this.key = listener.key;
+    this.secure = listener.source.protocol === 'HTTPS';
+    this.limits = limits;
+    this.logger = logger;
+    this.h1 = createH1Server(this);
+    this.h2 = createH2Server(this);
+    if (this.secure) {
+      const tlsServer = createTlsServer({
+        SNICallback: (servername, cb) => {
+          const tls = this.tls;
+          const id = this.listener.selectGatewayListener(servername);
+          cb(null, (id !== undefined ? tls?.byListener.get(id) : undefined) ?? tls?.fallback);
+        },
+        minVersion: 'TLSv1.2',
+        handshakeTimeout: limits.headersTimeoutMs,
+      });
+      tlsServer.on('secureConnection', (socket: TLSSocket) => {
+        if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
+        else this.h1.emit('connection', socket);
+      });
+      tlsServer.on('tlsClientError', (err) => logger.debug({ listener: this.key, err: err.message }, 'TLS handshake failed'));
+      tlsServer.on('connection', (s: Socket) => this.track(s));
+      this.server = tlsServer;
+    } else {
+      const netServer = createNetServer({ noDelay: true });
+      netServer.on('connection', (socket: Socket) => {
+        this.track(socket);
+        socket.on('error', () => socket.destroy());
+        sniffH2c(socket, limits.headersTimeoutMs, (proto) => {
+          if (proto === 'h2c') this.h2.emit('connection', socket);
+          else this.h1.emit('connection', socket);
+          // The servers attach their own readers; resume in case the stream stayed paused.
+          socket.resume();
+        });
+      });
+      this.server = netServer;
+    }
+  }
+
+  track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  updateTls(cache: SecureContextCache): void {
+    if (!this.secure) return;
+    const l = this.listener.source;
+    this.tls = buildTlsState(l, cache);
+    // Clients without SNI get the socket's default context: the first listener's certificate.
+    const first = l.gatewayListeners.find((gl) => this.tls!.byListener.has(gl.id));
+    const certs = first?.certificates;
+    const key = certs === undefined ? undefined : certs.map((c) => c.id + c.certPem.length + c.certPem.slice(-64)).join('|');
+    if (certs !== undefined && key !== this.defaultContextKey) {
+      try {
+        (this.server as TlsServer).setSecureContext({
+          cert: certs.map((c) => c.certPem),
+          key: certs.map((c) => c.keyPem),
+            minVersion: 'TLSv1.2',
+        });
+        this.defaultContextKey = key;
+      } catch {
+        const c0 = certs[0]!;
+        try {
+          (this.server as TlsServer).setSecureContext({ cert: c0.certPem, key: c0.keyPem, minVersion: 'TLSv1.2' });
+          this.defaultContextKey = key;
+        } catch (err) {
+          this.logger.warn({ listener: this.key, err: (err as Error).message }, 'default certificate rejected');
+        }
+      }
+    }
+  }
+
+  listen(): Promise<void> {
+    const l = this.listener.source;
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen({ host: l.address === '' ? undefined : l.address, port: l.port }, () => {
+        this.server.removeListener('error', onError);
+        this.server.on('error', (err) => this.logger.error({ listener: this.key, err: err.message }, 'listener error'));
+        const addr = this.server.address();
+        this.boundPort = typeof addr === 'object' && addr !== null ? addr.port : l.port;
+        resolve();
+      });
+    });
+  }
+
+  /** Stop accepting, let in-flight requests finish, destroy what is left after the bound. */
+  drain(): Promise<void> {
+    this.closing = true;
+    this.server.close();
+    for (const s of this.sessions) s.close();
+    this.h1.closeIdleConnections();
+    return new Promise((resolve) => {
+      const deadline = Date.now() + this.limits.drainTimeoutMs;
+      const tick = (): void => {
+        this.h1.closeIdleConnections();
+        if (this.sockets.size === 0) return resolve();
+        if (Date.now() >= deadline) {
+          for (const s of this.sockets) s.destroy();
+          for (const s of this.sessions) s.destroy();
+          return resolve();
+        }
+        setTimeout(tick, 50).unref();
+      };
+      tick();
+    });
+  }
+}
+
+function createH1Server(b: Binding): HttpServer {
+  const limits = b.limits;
+  const server = createHttpServer({
+    maxHeaderSize: limits.maxHeaderSize,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // How often slow clients are checked: bounds how late a slowloris socket is closed.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    requireHostHeader: true,
+    noDelay: true,
+    shouldUpgradeCallback: isWebSocketUpgrade,
+  });
+  // One more than the limit, so an over-limit request is visible (and rejected) instead of
+  // silently truncated by node.
+  server.maxHeadersCount = limits.maxHeaderCount + 1;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(b, req, res));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(b, req, socket, head));
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    let code: ErrorCode = 'BAD_REQUEST';
+    if (err.code === 'HPE_HEADER_OVERFLOW') code = 'HEADERS_TOO_LARGE';
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') code = 'CLIENT_TIMEOUT';
+    b.logger.debug({ listener: b.key, err: err.code ?? err.message }, 'client error');
+    if (socket.writable && (err.code !== 'ECONNRESET')) socket.end(rawErrorResponse(code, newRequestId()));
+    socket.destroy();
+  });
+  return server;
+}
+
+function createH2Server(b: Binding): Http2Server {
+  const limits = b.limits;
+  const server = createHttp2Server({
+    maxSessionMemory: limits.http2MaxSessionMemoryMb,
+    maxHeaderListPairs: limits.maxHeaderCount + 8,
+    settings: {
+      maxConcurrentStreams: limits.http2MaxConcurrentStreams,
+      maxHeaderListSize: limits.maxHeaderSize,
+      enablePush: false,
+    },
+    streamResetBurst: limits.http2StreamResetBurst,
+    streamResetRate: limits.http2StreamResetRate,
+    maxSessionRejectedStreams: 100,
+    maxSessionInvalidFrames: 1000,
+  });
+  server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => handleRequest(b, req, res));
+  server.on('session', (session: Http2Session) => {
+    b.sessions.add(session);
+    session.once('close', () => b.sessions.delete(session));
+    session.on('error', () => session.destroy());
+    if (limits.idleTimeoutMs > 0) session.setTimeout(limits.idleTimeoutMs, () => session.close());
+    if (b.closing) session.close();
+  });
+  server.on('sessionError', (err) => b.logger.debug({ listener: b.key, err: err.message }, 'http2 session error'));
+  return server;
+}
+
+export class ListenerManager {
+  readonly #bindings = new Map<string, Binding>();
+  readonly #draining = new Set<Promise<void>>();
+  readonly #limits: ProxyLimits;
+  readonly #logger: ProxyLogger;
+  readonly #contexts = new SecureContextCache();
+
+  constructor(limits: ProxyLimits, logger: ProxyLogger) {
+    this.#limits = limits;
+    this.#logger = logger;
+  }
+
+  async apply(table: CompiledTable): Promise<ListenerApplyResult[]> {
+    const removed: Binding[] = [];
+    for (const [key, b] of this.#bindings) {
+      if (!table.listeners.has(key)) {
+        this.#bindings.delete(key);
+        removed.push(b);
+      }
+    }
+    for (const b of removed) this.#drain(b);
+    // Let the closed listening handles release their ports before a new socket binds them.
+    if (removed.length > 0) await new Promise((r) => setImmediate(r));
+
+    this.#contexts.begin();
+    const errors = new Map<string, string>();
+    for (const [key, cl] of table.listeners) {
+      if (this.#bindings.has(key)) continue;
+      const b = new Binding(cl, this.#limits, this.#logger);
+      b.updateTls(this.#contexts);
+      try {
+        await listenWithRetry(b);
+        this.#bindings.set(key, b);
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        errors.set(key, e.code ?? e.message);
+        this.#logger.error({ listener: cl.id, err: e.message }, 'listener failed to bind');
+      }
+    }
+    // The swap: synchronous across all kept sockets, so the table changes atomically.
+    for (const [key, b] of this.#bindings) {
+      const cl = table.listeners.get(key)!;
+      if (b.listener !== cl) {
+        b.listener = cl;
+        b.updateTls(this.#contexts);
+      }
+    }
+    this.#contexts.sweep();
+
+    const results: ListenerApplyResult[] = [];
+    for (const l of table.source.listeners) {
+      const key = listenerKey(l);
+      const b = this.#bindings.get(key);
+      if (b === undefined) {
+        results.push({ id: l.id, bound: false, error: errors.get(key) ?? 'not bound' });
+        continue;
+      }
+      const certErrors = b.tls?.errors ?? [];
+      results.push({
+        id: l.id,
+        bound: true,
+        boundPort: b.boundPort,
+        ...(certErrors.length > 0 ? { certificateErrors: certErrors } : {}),
+      });
+    }
+    return results;
+  }
+
+  #drain(b: Binding): void {
+    const p = b.drain().finally(() => this.#draining.delete(p));
+    this.#draining.add(p);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const b of this.#bindings.values()) this.#drain(b);
+    this.#bindings.clear();
+    await Promise.all([...this.#draining]);
+  }
+}
+
+/** EADDRINUSE right after a removed socket on the same port closed is transient: retry briefly. */
+async function listenWithRetry(b: Binding): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await b.listen();
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Shared first half of every request (plain, HTTP/2 or WebSocket upgrade): pick the virtual
+ * host and route, normalise the path, build upstream headers, run the request-phase filters.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { BindingState } from './binding-state.ts';
+import type { ErrorCode } from './errors.ts';
+import { applyPathModifier } from './filters/path-modifier.ts';
+import { buildLocation } from './filters/redirect.ts';
+import { isPreflight, preflightHeaders, type CompiledCors } from './filters/cors.ts';
+import type { MirrorTarget } from './filters/compile.ts';
+import {
+  applyHeaderModifier,
+  buildUpstreamHeaders,
+  clientIpOf,
+  hostWithoutPort,
+  type CompiledHeaderModifier,
+  type OutHeaders,
+} from './headers.ts';
+import { normalisePath } from './path-normalise.ts';
+import type { CompiledBackend, CompiledRoute, Step } from './router.ts';
+
+export type AnyRequest = IncomingMessage | Http2ServerRequest;
+
+export type FilterStop =
+  | { readonly kind: 'redirect'; readonly status: number; readonly location: string }
+  | { readonly kind: 'preflight'; readonly headers: OutHeaders }
+  | { readonly kind: 'plugin'; readonly id: string };
+
+export class RequestState {
+  readonly b: BindingState;
+  readonly req: AnyRequest;
+  route: CompiledRoute | undefined = undefined;
+  /** Normalised request path (what routing saw). */
+  path = '/';
+  /** Raw query string without `?`. */
+  query = '';
+  /** Host header as the client sent it (with port). */
+  rawHost = '';
+  /** Host without port, lower case. */
+  host = '';
+  upHeaders: OutHeaders = {};
+  upPath = '/';
+  resMods: CompiledHeaderModifier[] | undefined = undefined;
+  cors: CompiledCors | undefined = undefined;
+  mirrors: MirrorTarget<CompiledBackend>[] | undefined = undefined;
+
+  constructor(b: BindingState, req: AnyRequest) {
+    this.b = b;
+    this.req = req;
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.b.secure ? 'https' : 'http';
+  }
+
+  /** Route the request; an error code when the proxy must answer itself. */
+  resolve(): ErrorCode | undefined {
+    const { req, b } = this;
+    const headers = req.headers;
+    const cl = b.listener;
+    if (req.rawHeaders.length > 2 * b.limits.maxHeaderCount) return 'HEADERS_TOO_LARGE';
+    const authority = req.httpVersionMajor === 2 ? ((headers[':authority'] as string | undefined) ?? headers.host) : headers.host;
+    if (authority === undefined || authority === '') return 'BAD_REQUEST';
+    const host = hostWithoutPort(authority);
+    const vh = cl.selectVirtualHost(host);
+    if (vh === undefined) return 'NO_ROUTE';
+    if (b.secure) {
+      // Gateway API: a request whose Host belongs to another listener than the one the TLS
+      // handshake (SNI) selected is misdirected (RFC 9110 15.5.20), even if we could serve it.
+      const sni = (req.socket as TLSSocket).servername;
+      if (typeof sni === 'string' && sni !== '' && cl.selectGatewayListener(sni) !== vh.listenerId) return 'MISDIRECTED';
+    }
+    let target = req.url ?? '';
+    if (target.charCodeAt(0) !== 47) {
+      // Absolute-form (RFC 9112 3.2.2): keep only the path and query.
+      const m = /^https?:\/\/[^/?#]*/i.exec(target);
+      if (m === null) return 'BAD_REQUEST';
+      target = target.slice(m[0].length) || '/';
+    }
+    const qi = target.indexOf('?');
+    const rawPath = qi === -1 ? target : target.slice(0, qi);
+    const path = normalisePath(rawPath);
+    if (path === undefined) return 'BAD_REQUEST';
+    const query = qi === -1 ? '' : target.slice(qi + 1);
+    const route = vh.match(path, req.method ?? 'GET', headers, query);
+    if (route === undefined) return 'NO_ROUTE';
+    this.route = route;
+    this.path = path;
+    this.upPath = path;
+    this.query = query;
+    this.rawHost = authority;
+    this.host = host;
+    this.upHeaders = buildUpstreamHeaders(headers, {
+      host: authority,
+      forwardedHost: authority,
+      proto: this.scheme,
+      clientIp: clientIpOf(req.socket?.remoteAddress),
+    });
+    return undefined;
+  }
+
+  /** Run request-phase filters in order; a stop when a filter answers the request itself. */
+  runFilters(steps: readonly Step[]): FilterStop | undefined {
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i]!;
+      switch (s.type) {
+        case 'RequestHeaderModifier':
+          applyHeaderModifier(this.upHeaders, s.modifier);
+          break;
+        case 'ResponseHeaderModifier':
+          (this.resMods ??= []).push(s.modifier);
+          break;
+        case 'RequestRedirect': {
+          const port = this.req.socket?.localPort ?? (this.b.secure ? 443 : 80);
+          const location = buildLocation(s.redirect, this.scheme, this.host, port, this.path, this.query);
+          return { kind: 'redirect', status: s.redirect.statusCode, location };
+        }
+        case 'URLRewrite':
+          if (s.rewrite.hostname !== undefined) this.upHeaders.host = s.rewrite.hostname;
+          if (s.rewrite.path !== undefined) this.upPath = applyPathModifier(this.upPath, s.rewrite.path);
+          break;
+        case 'RequestMirror':
+          if (s.mirror.fraction >= 1 || Math.random() < s.mirror.fraction) (this.mirrors ??= []).push(s.mirror);
+          break;
+        case 'CORS':
+          if (isPreflight(this.req.method, this.req.headers)) {
+            return { kind: 'preflight', headers: preflightHeaders(s.cors, this.req.headers) };
+          }
+          this.cors = s.cors;
+          break;
+        case 'Plugin':
+          return { kind: 'plugin', id: s.plugin.id };
+      }
+    }
+    return undefined;
+  }
+
+  /** Path and query for the upstream request line. */
+  get upTarget(): string {
+    return this.query === '' ? this.upPath : `${this.upPath}?${this.query}`;
+  }
+}

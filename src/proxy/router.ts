@@ -1,0 +1,341 @@
+/**
+ * The router: a RoutingTable compiled once per apply into lookup structures, so the request
+ * path does no compilation and no scan proportional to the number of routes.
+ *
+ * - Virtual host: exact host (Map), else the longest wildcard suffix (one Map probe per label of
+ *   the host), else `*`. Never falls through to a less specific virtual host (listener
+ *   isolation, Gateway API).
+ * - Route: candidates come from an exact-path Map, a segment trie of PathPrefix values, and the
+ *   list of regex routes. Routes keep their table position as `index` (the table is already in
+ *   Gateway API precedence order), and the accepted candidate with the lowest index wins, which
+ *   is exactly "first match in table order" without walking the table.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Pool } from 'undici';
+import type { Backend, BackendProtocol, Listener, Route, RoutingTable, VirtualHost } from '../ir/index.ts';
+import { createWeightedPicker, RoundRobin, type WeightedPicker } from './balancer.ts';
+import { compileFilter, type CompiledFilter } from './filters/compile.ts';
+import { compileKeyValue, compileRegex, headerValue, parseQuery, type CompiledKeyValue, type StringPredicate } from './matchers.ts';
+import type { ProxyLogger } from './logger.ts';
+import { normalisePath } from './path-normalise.ts';
+import { poolKey, type UpstreamPools } from './upstream.ts';
+
+export interface CompiledEndpoint {
+  readonly address: string;
+  readonly port: number;
+  readonly key: string;
+  readonly pool: Pool;
+}
+
+export interface CompiledBackend {
+  readonly id: string;
+  readonly protocol: BackendProtocol;
+  readonly endpoints: RoundRobin<CompiledEndpoint>;
+}
+
+export type Step = CompiledFilter<CompiledBackend>;
+
+export type CompiledRef =
+  | {
+      readonly kind: 'backend';
+      readonly backendId: string;
+      /** Undefined when the id is not in the table (translator bug): answers 500. */
+      readonly backend: CompiledBackend | undefined;
+      readonly filters: readonly Step[];
+    }
+  | { readonly kind: 'invalid'; readonly status: number; readonly code: string };
+
+export interface CompiledRoute {
+  readonly id: string;
+  /** Position in the virtual host's (precedence-ordered) route list. */
+  readonly index: number;
+  readonly ruleName: string | undefined;
+  readonly pathType: Route['match']['path']['type'];
+  readonly pathValue: string;
+  readonly pathRegex: StringPredicate | undefined;
+  readonly method: string | undefined;
+  readonly headers: readonly CompiledKeyValue[];
+  readonly query: readonly CompiledKeyValue[];
+  readonly filters: readonly Step[];
+  /** Undefined when the rule has no backendRefs (answers 500). */
+  readonly picker: WeightedPicker<CompiledRef> | undefined;
+  readonly requestMs: number;
+  readonly backendRequestMs: number;
+  readonly retryAttempts: number;
+  readonly retryCodes: ReadonlySet<number>;
+  readonly retryBackoffMs: number;
+}
+
+interface TrieNode {
+  children: Map<string, TrieNode> | undefined;
+  routes: CompiledRoute[] | undefined;
+}
+
+export class CompiledVirtualHost {
+  readonly id: string;
+  readonly hostname: string;
+  readonly listenerId: string;
+  readonly exact = new Map<string, CompiledRoute[]>();
+  readonly trie: TrieNode = { children: undefined, routes: undefined };
+  readonly regex: CompiledRoute[] = [];
+  readonly routeCount: number;
+
+  constructor(vh: VirtualHost, routes: readonly CompiledRoute[]) {
+    this.id = vh.id;
+    this.hostname = vh.hostname;
+    this.listenerId = vh.listenerId;
+    this.routeCount = routes.length;
+    // Insertion in index order keeps every candidate list sorted by precedence.
+    for (const r of routes) {
+      if (r.pathType === 'Exact') {
+        const list = this.exact.get(r.pathValue);
+        if (list === undefined) this.exact.set(r.pathValue, [r]);
+        else list.push(r);
+      } else if (r.pathType === 'PathPrefix') {
+        let node = this.trie;
+        for (const seg of r.pathValue.split('/')) {
+          if (seg === '') continue;
+          node.children ??= new Map();
+          let child = node.children.get(seg);
+          if (child === undefined) {
+            child = { children: undefined, routes: undefined };
+            node.children.set(seg, child);
+          }
+          node = child;
+        }
+        (node.routes ??= []).push(r);
+      } else if (r.pathRegex !== undefined) {
+        this.regex.push(r);
+      }
+    }
+  }
+
+  /** The first route (in precedence order) that accepts the request, or undefined. */
+  match(path: string, method: string, headers: IncomingHttpHeaders, rawQuery: string): CompiledRoute | undefined {
+    const q: QueryCache = { raw: rawQuery, parsed: undefined };
+    let best: CompiledRoute | undefined;
+    const exact = this.exact.get(path);
+    if (exact !== undefined) best = firstAccepted(exact, best, method, headers, q);
+    let node: TrieNode | undefined = this.trie;
+    if (node.routes !== undefined) best = firstAccepted(node.routes, best, method, headers, q);
+    let i = 1;
+    const n = path.length;
+    while (i < n && node.children !== undefined) {
+      let j = path.indexOf('/', i);
+      if (j === -1) j = n;
+      if (j === i) break;
+      node = node.children.get(path.slice(i, j));
+      if (node === undefined) break;
+      if (node.routes !== undefined) best = firstAccepted(node.routes, best, method, headers, q);
+      i = j + 1;
+    }
+    const rx = this.regex;
+    for (let k = 0; k < rx.length; k++) {
+      const r = rx[k]!;
+      if (best !== undefined && r.index >= best.index) break;
+      if (r.pathRegex!(path) && accepts(r, method, headers, q)) {
+        best = r;
+        break;
+      }
+    }
+    return best;
+  }
+}
+
+interface QueryCache {
+  readonly raw: string;
+  parsed: Map<string, string> | undefined;
+}
+
+function firstAccepted(
+  list: readonly CompiledRoute[],
+  best: CompiledRoute | undefined,
+  method: string,
+  headers: IncomingHttpHeaders,
+  q: QueryCache,
+): CompiledRoute | undefined {
+  for (let k = 0; k < list.length; k++) {
+    const r = list[k]!;
+    if (best !== undefined && r.index >= best.index) return best;
+    if (accepts(r, method, headers, q)) return r;
+  }
+  return best;
+}
+
+function accepts(r: CompiledRoute, method: string, headers: IncomingHttpHeaders, q: QueryCache): boolean {
+  if (r.method !== undefined && r.method !== method) return false;
+  const hs = r.headers;
+  for (let i = 0; i < hs.length; i++) {
+    const m = hs[i]!;
+    const v = headerValue(headers, m.name);
+    if (v === undefined || !m.test(v)) return false;
+  }
+  const qs = r.query;
+  if (qs.length > 0) {
+    q.parsed ??= parseQuery(q.raw);
+    for (let i = 0; i < qs.length; i++) {
+      const m = qs[i]!;
+      const v = q.parsed.get(m.name);
+      if (v === undefined || !m.test(v)) return false;
+    }
+  }
+  return true;
+}
+
+export class CompiledListener {
+  readonly id: string;
+  readonly key: string;
+  readonly source: Listener;
+  readonly exactHosts = new Map<string, CompiledVirtualHost>();
+  /** Wildcard virtual hosts by suffix including the leading dot (`.example.com`). */
+  readonly wildcardHosts = new Map<string, CompiledVirtualHost>();
+  catchAll: CompiledVirtualHost | undefined;
+  /** Gateway listeners by hostname, for SNI selection and 421 decisions. */
+  readonly sniExact = new Map<string, string>();
+  readonly sniWildcard = new Map<string, string>();
+  sniCatchAll: string | undefined;
+
+  constructor(l: Listener, vhosts: readonly CompiledVirtualHost[]) {
+    this.id = l.id;
+    this.key = listenerKey(l);
+    this.source = l;
+    for (const vh of vhosts) {
+      const h = vh.hostname.toLowerCase();
+      // First one wins on duplicates: the table is sorted by specificity already.
+      if (h === '*') this.catchAll ??= vh;
+      else if (h.startsWith('*.')) {
+        if (!this.wildcardHosts.has(h.slice(1))) this.wildcardHosts.set(h.slice(1), vh);
+      } else if (!this.exactHosts.has(h)) this.exactHosts.set(h, vh);
+    }
+    for (const gl of l.gatewayListeners) {
+      const h = gl.hostname.toLowerCase();
+      if (h === '*' || h === '') this.sniCatchAll ??= gl.id;
+      else if (h.startsWith('*.')) {
+        if (!this.sniWildcard.has(h.slice(1))) this.sniWildcard.set(h.slice(1), gl.id);
+      } else if (!this.sniExact.has(h)) this.sniExact.set(h, gl.id);
+    }
+  }
+
+  /** `host`: lower case, no port. */
+  selectVirtualHost(host: string): CompiledVirtualHost | undefined {
+    const e = this.exactHosts.get(host);
+    if (e !== undefined) return e;
+    if (this.wildcardHosts.size > 0) {
+      let i = host.indexOf('.');
+      while (i !== -1) {
+        const w = this.wildcardHosts.get(host.slice(i));
+        if (w !== undefined) return w;
+        i = host.indexOf('.', i + 1);
+      }
+    }
+    return this.catchAll;
+  }
+
+  /** The Gateway listener an SNI name selects (exact, longest wildcard, catch-all). */
+  selectGatewayListener(servername: string): string | undefined {
+    const host = servername.toLowerCase();
+    const e = this.sniExact.get(host);
+    if (e !== undefined) return e;
+    let i = host.indexOf('.');
+    while (i !== -1) {
+      const w = this.sniWildcard.get(host.slice(i));
+      if (w !== undefined) return w;
+      i = host.indexOf('.', i + 1);
+    }
+    return this.sniCatchAll;
+  }
+}
+
+export function listenerKey(l: Pick<Listener, 'address' | 'port' | 'protocol'>): string {
+  return `${l.protocol}|${l.address}|${l.port}`;
+}
+
+export interface CompiledTable {
+  readonly version: string;
+  readonly source: RoutingTable;
+  readonly listeners: ReadonlyMap<string, CompiledListener>;
+  readonly backends: ReadonlyMap<string, CompiledBackend>;
+  /** Upstream pool keys this table uses (pools outside it may be closed). */
+  readonly poolKeys: ReadonlySet<string>;
+}
+
+/** Compile a table. Never throws for bad data: a route whose regex fails to compile never matches. */
+export function compileTable(table: RoutingTable, pools: UpstreamPools, logger: ProxyLogger): CompiledTable {
+  const poolKeys = new Set<string>();
+  const backends = new Map<string, CompiledBackend>();
+  for (const b of table.backends) backends.set(b.id, compileBackend(b, pools, poolKeys));
+  const resolve = (id: string): CompiledBackend | undefined => backends.get(id);
+  const listeners = new Map<string, CompiledListener>();
+  for (const l of table.listeners) {
+    const vhosts = l.virtualHosts.map((vh) => {
+      const routes: CompiledRoute[] = [];
+      vh.routes.forEach((r, index) => {
+        const c = compileRoute(r, index, resolve, logger);
+        if (c !== undefined) routes.push(c);
+      });
+      return new CompiledVirtualHost(vh, routes);
+    });
+    const cl = new CompiledListener(l, vhosts);
+    listeners.set(cl.key, cl);
+  }
+  return { version: table.version, source: table, listeners, backends, poolKeys };
+}
+
+function compileBackend(b: Backend, pools: UpstreamPools, poolKeys: Set<string>): CompiledBackend {
+  const eps = b.endpoints.map((ep) => {
+    const key = poolKey(b.protocol, ep);
+    poolKeys.add(key);
+    return { address: ep.address, port: ep.port, key, pool: pools.acquire(b.protocol, ep) };
+  });
+  return { id: b.id, protocol: b.protocol, endpoints: new RoundRobin(eps) };
+}
+
+function compileRoute(
+  r: Route,
+  index: number,
+  resolve: (id: string) => CompiledBackend | undefined,
+  logger: ProxyLogger,
+): CompiledRoute | undefined {
+  try {
+    const path = r.match.path;
+    // Route paths get the same canonical form as request paths, or they could never match.
+    let pathValue = path.type === 'RegularExpression' ? path.value : (normalisePath(path.value) ?? path.value);
+    if (path.type === 'PathPrefix' && pathValue.length > 1 && pathValue.endsWith('/')) pathValue = pathValue.replace(/\/+$/, '');
+    const refs: CompiledRef[] = r.backendRefs.map((ref) =>
+      ref.kind === 'invalid'
+        ? { kind: 'invalid', status: ref.status, code: ref.code }
+        : {
+            kind: 'backend',
+            backendId: ref.backendId,
+            backend: resolve(ref.backendId),
+            filters: ref.filters.map((f) => compileFilter(f, resolve)),
+          },
+    );
+    const retry = r.retry;
+    return {
+      id: r.id,
+      index,
+      ruleName: r.ruleName,
+      pathType: path.type,
+      pathValue,
+      pathRegex: path.type === 'RegularExpression' ? compileRegex(path.value) : undefined,
+      method: r.match.method,
+      headers: r.match.headers.map((m) => compileKeyValue(m, true)),
+      query: r.match.queryParams.map((m) => compileKeyValue(m, false)),
+      filters: r.filters.map((f) => compileFilter(f, resolve)),
+      picker: createWeightedPicker(refs, r.backendRefs.map((b) => b.weight)),
+      requestMs: positive(r.timeouts?.requestMs),
+      backendRequestMs: positive(r.timeouts?.backendRequestMs),
+      retryAttempts: retry === undefined ? 0 : Math.max(0, Math.floor(retry.attempts)),
+      retryCodes: new Set(retry?.codes ?? []),
+      retryBackoffMs: positive(retry?.backoffMs),
+    };
+  } catch (err) {
+    logger.error({ route: r.id, err: err instanceof Error ? err.message : String(err) }, 'route failed to compile; it will not match');
+    return undefined;
+  }
+}
+
+function positive(n: number | undefined): number {
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : 0;
+}
