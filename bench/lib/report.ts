@@ -1,0 +1,263 @@
+// Turns one run's samples into bench/RESULTS.md: medians, per-round ratios, the issue's
+// targets with PASS/FAIL, and notes on what limits each figure.
+import { writeFileSync } from 'node:fs';
+import { fmt, fmtInt, median, percentile } from './stats.ts';
+
+export type TargetName = 'direct' | 'nginx' | 'node' | 'fluxgate';
+
+export interface Cell { readonly workload: string; readonly target: TargetName }
+
+export interface Sample {
+  readonly round: number;
+  readonly workload: string;
+  readonly target: TargetName;
+  readonly routes: number;
+  readonly rps: number;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly p50Us?: number;
+  readonly p99Us?: number;
+  readonly meanUs: number;
+  /** CPU (user+system) of the proxy's process tree per request; for `direct`, the backend's. */
+  readonly proxyCpuUsPerReq: number;
+  /** Proxy CPU seconds per wall second (1.0 = one core saturated). */
+  readonly proxyUtil: number;
+  readonly backendCpuUsPerReq: number;
+  readonly core0Busy: number;
+  readonly core1Busy: number;
+  readonly failed: number;
+  readonly errorDetail: Record<string, number>;
+  readonly loadavg: number;
+  readonly alive: boolean;
+}
+
+export interface Machine {
+  readonly nproc: number;
+  readonly cpuModel: string;
+  readonly memGiB: number;
+  readonly kernel: string;
+  readonly node: string;
+  readonly nginx: string;
+  readonly wrk: string;
+  readonly h2load: string;
+  readonly commit: string;
+  readonly clkTck: number;
+}
+
+export interface ChangeSummary {
+  readonly underLoad: boolean;
+  readonly latenciesMs: number[];
+  readonly timedOut: number;
+  readonly polls: number[];
+  readonly load?: { readonly requests: number; readonly rps: number; readonly failed: number; readonly errorDetail: Record<string, number> };
+}
+
+export interface RunResult {
+  readonly command: string;
+  readonly started: string;
+  readonly finished: string;
+  readonly quick: boolean;
+  readonly machine: Machine;
+  readonly loadBefore: number[];
+  readonly loadAfter: number[];
+  readonly settings: {
+    readonly rounds: number; readonly seconds: number; readonly latencySeconds: number; readonly warmup: number;
+    readonly connections: number; readonly sizes: number[]; readonly proxyCore: number; readonly loadCore: number; readonly changes: number;
+  };
+  readonly workloads: { id: string; title: string; path: string; routes: number; proto: string; connections: number }[];
+  readonly cells: Cell[];
+  readonly disabled: { workload: string; target: TargetName; reason: string }[];
+  readonly samples: Sample[];
+  readonly changes: ChangeSummary[];
+  readonly exitedEarly: string[];
+}
+
+const LABEL: Record<TargetName, string> = {
+  direct: 'direct (backend)',
+  nginx: 'nginx',
+  node: 'Node proxy (@fastify/http-proxy)',
+  fluxgate: 'FluxGate',
+};
+
+type Verdict = 'PASS' | 'FAIL' | 'NOT MEASURED';
+
+interface TargetRow { readonly name: string; readonly measured: string; readonly limit: string; readonly verdict: Verdict }
+
+export function analyse(r: RunResult): {
+  rounds: number[];
+  get: (w: string, t: TargetName, round: number) => Sample | undefined;
+  ratio: (round: number, f: (g: (w: string, t: TargetName) => Sample | undefined) => number | undefined) => number | undefined;
+} {
+  const rounds = [...new Set(r.samples.map((s) => s.round))].sort((a, b) => a - b);
+  const get = (w: string, t: TargetName, round: number): Sample | undefined =>
+    r.samples.find((s) => s.workload === w && s.target === t && s.round === round);
+  const ratio = (round: number, f: (g: (w: string, t: TargetName) => Sample | undefined) => number | undefined): number | undefined =>
+    f((w, t) => get(w, t, round));
+  return { rounds, get, ratio };
+}
+
+export interface Metric {
+  readonly id: string;
+  readonly title: string;
+  readonly unit: 'x' | 'us';
+  readonly f: (g: (w: string, t: TargetName) => Sample | undefined) => number | undefined;
+}
+
+const div = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b;
+const sub = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined ? undefined : a - b;
+
+export function metrics(big: number): Metric[] {
+  const m: Metric[] = [
+    { id: 'cpu-fg-nginx-h1', title: 'CPU/req FluxGate / nginx (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.proxyCpuUsPerReq, g('h1', 'nginx')?.proxyCpuUsPerReq) },
+    { id: 'thr-fg-node-h1', title: 'req/s FluxGate / Node proxy (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.rps, g('h1', 'node')?.rps) },
+    { id: 'cpu-node-fg-h1', title: 'CPU/req Node proxy / FluxGate (h1)', unit: 'x', f: (g) => div(g('h1', 'node')?.proxyCpuUsPerReq, g('h1', 'fluxgate')?.proxyCpuUsPerReq) },
+    { id: 'p50-added-fg', title: 'added p50 FluxGate (us, c=1)', unit: 'us', f: (g) => sub(g('h1-latency', 'fluxgate')?.p50Us, g('h1-latency', 'direct')?.p50Us) },
+    { id: 'p50-added-nginx', title: 'added p50 nginx (us, c=1)', unit: 'us', f: (g) => sub(g('h1-latency', 'nginx')?.p50Us, g('h1-latency', 'direct')?.p50Us) },
+    { id: 'p50-added-node', title: 'added p50 Node proxy (us, c=1)', unit: 'us', f: (g) => sub(g('h1-latency', 'node')?.p50Us, g('h1-latency', 'direct')?.p50Us) },
+  ];
+  if (big > 1) {
+    m.push(
+      { id: 'scale-fg', title: `req/s FluxGate ${big} / 1 routes`, unit: 'x', f: (g) => div(g(`h1-${big}`, 'fluxgate')?.rps, g('h1', 'fluxgate')?.rps) },
+      { id: 'scale-cpu-fg', title: `CPU/req FluxGate 1 / ${big} routes`, unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.proxyCpuUsPerReq, g(`h1-${big}`, 'fluxgate')?.proxyCpuUsPerReq) },
+      { id: 'scale-nginx', title: `req/s nginx ${big} / 1 routes`, unit: 'x', f: (g) => div(g(`h1-${big}`, 'nginx')?.rps, g('h1', 'nginx')?.rps) },
+      { id: 'scale-node', title: `req/s Node proxy ${big} / 1 routes`, unit: 'x', f: (g) => div(g(`h1-${big}`, 'node')?.rps, g('h1', 'node')?.rps) },
+    );
+  }
+  m.push(
+    { id: 'cpu-fg-nginx-h2c', title: 'CPU/req FluxGate / nginx (h2c)', unit: 'x', f: (g) => div(g('h2c', 'fluxgate')?.proxyCpuUsPerReq, g('h2c', 'nginx')?.proxyCpuUsPerReq) },
+    { id: 'thr-fg-node-h2c', title: 'req/s FluxGate / Node proxy (h2c)', unit: 'x', f: (g) => div(g('h2c', 'fluxgate')?.rps, g('h2c', 'node')?.rps) },
+    { id: 'cpu-fg-nginx-filter', title: 'CPU/req FluxGate / nginx (filter)', unit: 'x', f: (g) => div(g('h1-filter', 'fluxgate')?.proxyCpuUsPerReq, g('h1-filter', 'nginx')?.proxyCpuUsPerReq) },
+    { id: 'thr-fg-node-filter', title: 'req/s FluxGate / Node proxy (filter)', unit: 'x', f: (g) => div(g('h1-filter', 'fluxgate')?.rps, g('h1-filter', 'node')?.rps) },
+  );
+  return m;
+}
+
+function perRound(r: RunResult, m: Metric): (number | undefined)[] {
+  const a = analyse(r);
+  return a.rounds.map((round) => a.ratio(round, m.f));
+}
+
+function medianOf(r: RunResult, m: Metric): number | undefined {
+  return median(perRound(r, m).filter((x): x is number => x !== undefined));
+}
+
+const showMetric = (x: number | undefined, unit: 'x' | 'us'): string => (unit === 'x' ? `${fmt(x, 2)}x` : `${fmt(x, 0)} us`);
+
+export function targets(r: RunResult): TargetRow[] {
+  const big = Math.max(...r.settings.sizes);
+  const byId = new Map(metrics(big).map((m) => [m.id, m]));
+  const med = (id: string): number | undefined => {
+    const m = byId.get(id);
+    return m === undefined ? undefined : medianOf(r, m);
+  };
+  const verdict = (x: number | undefined, ok: (v: number) => boolean): Verdict => (x === undefined ? 'NOT MEASURED' : ok(x) ? 'PASS' : 'FAIL');
+  const rows: TargetRow[] = [];
+  const cpu = med('cpu-fg-nginx-h1');
+  rows.push({ name: 'CPU per request within 3x of nginx (HTTP/1.1, 1 route)', measured: `${fmt(cpu)}x`, limit: '<= 3.00x', verdict: verdict(cpu, (v) => v <= 3) });
+  const thr = med('thr-fg-node-h1');
+  rows.push({ name: 'Throughput at least 1.2x the plain Node proxy (HTTP/1.1, 1 route)', measured: `${fmt(thr)}x`, limit: '>= 1.20x', verdict: verdict(thr, (v) => v >= 1.2) });
+  const addFg = med('p50-added-fg');
+  const addNginx = med('p50-added-nginx');
+  const limit = addNginx === undefined ? undefined : Math.max(500, 2 * addNginx);
+  rows.push({
+    name: 'Added p50 latency <= max(0.5 ms, 2x nginx added p50) (1 connection)',
+    measured: `${fmt(addFg, 0)} us (nginx ${fmt(addNginx, 0)} us)`,
+    limit: `<= ${fmt(limit, 0)} us`,
+    verdict: limit === undefined ? 'NOT MEASURED' : verdict(addFg, (v) => v <= limit),
+  });
+  if (big > 1) {
+    const sc = med('scale-fg');
+    rows.push({ name: `Throughput at ${big} routes >= 0.97x that at 1 route`, measured: `${fmt(sc, 3)}x (CPU/req 1 / ${big}: ${fmt(med('scale-cpu-fg'), 3)}x)`, limit: '>= 0.97x', verdict: verdict(sc, (v) => v >= 0.97) });
+  }
+  const ch = r.changes.find((c) => c.underLoad);
+  if (ch === undefined) {
+    rows.push({ name: `Config change to first 200 at ${big} routes, p50`, measured: 'n/a', limit: '<= 20 ms', verdict: 'NOT MEASURED' });
+    rows.push({ name: 'Zero failed requests during config changes', measured: 'n/a', limit: '0', verdict: 'NOT MEASURED' });
+  } else {
+    const p50 = ch.timedOut > ch.latenciesMs.length ? Infinity : median(ch.latenciesMs.concat(Array(ch.timedOut).fill(Infinity) as number[]));
+    rows.push({
+      name: `Config change to first 200 at ${big} routes, p50 (under load)`,
+      measured: `${p50 === Infinity ? 'timeout' : `${fmt(p50, 1)} ms`} (p99 ${fmt(percentile(ch.latenciesMs, 99), 1)} ms, ${ch.latenciesMs.length} changes${ch.timedOut > 0 ? `, ${ch.timedOut} timed out` : ''})`,
+      limit: '<= 20 ms',
+      verdict: verdict(p50, (v) => v <= 20),
+    });
+    const failed = (ch.load?.failed ?? 0);
+    rows.push({ name: 'Zero failed requests during config changes', measured: `${failed} failed of ${fmtInt(ch.load?.requests)}${failed > 0 ? ` ${JSON.stringify(ch.load?.errorDetail)}` : ''}`, limit: '0', verdict: ch.load === undefined ? 'NOT MEASURED' : verdict(failed, (v) => v === 0) });
+  }
+  return rows;
+}
+
+export function writeReport(path: string, r: RunResult): void {
+  writeFileSync(path, renderReport(r));
+}
+
+export function renderReport(r: RunResult): string {
+  const big = Math.max(...r.settings.sizes);
+  const m = r.machine;
+  const s = r.settings;
+  const out: string[] = [];
+  const a = analyse(r);
+  out.push('# FluxGate benchmark results', '');
+  out.push(`Produced by \`${r.command}\` (bench/run.ts) on ${r.started.slice(0, 10)}, ${r.started.slice(11, 19)}-${r.finished.slice(11, 19)} UTC, at commit ${m.commit}.${r.quick ? ' **Quick run: too short to rely on.**' : ''}`, '');
+  out.push(`Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memGiB} GiB, Linux ${m.kernel}; Node ${m.node}, nginx ${m.nginx}, wrk ${m.wrk}, h2load ${m.h2load}. ` +
+    `Load average (1/5/15 min) before: ${r.loadBefore.join(' / ')}, after: ${r.loadAfter.join(' / ')}.`, '');
+  out.push(`Settings: ${s.rounds} rounds, ${s.seconds} s per throughput cell and ${s.latencySeconds} s per latency cell, ${s.warmup} s warm-up per cell, ` +
+    `target order rotated each round. Proxy under test pinned to core ${s.proxyCore}; wrk/h2load, the backend and the orchestrator pinned to core ${s.loadCore}.`, '');
+
+  out.push('## Targets (issue 2, point 6)', '');
+  out.push('Each figure is the median over rounds of the per-round ratio (both sides measured in the same round).', '');
+  out.push('| Target | Measured | Limit | Result |', '|---|---|---|---|');
+  for (const t of targets(r)) out.push(`| ${t.name} | ${t.measured} | ${t.limit} | **${t.verdict}** |`);
+  out.push('');
+
+  out.push('## Medians per workload and target', '');
+  out.push('CPU/req is user+system CPU of the proxy process tree (from /proc/<pid>/stat) over the measured window divided by the requests served; for `direct` it is the backend\'s. ' +
+    '"util" is that CPU per wall second (100% = the proxy\'s core saturated); "core1" is how busy the load-generator core was.', '');
+  out.push('| Workload | Target | req/s | p50 ms | p99 ms | CPU us/req | util | core1 | backend us/req | failed |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const w of r.workloads) {
+    for (const t of ['direct', 'nginx', 'node', 'fluxgate'] as const) {
+      const ss = r.samples.filter((x) => x.workload === w.id && x.target === t);
+      if (ss.length === 0) continue;
+      const md = (f: (x: Sample) => number | undefined): number | undefined => median(ss.map(f).filter((v): v is number => v !== undefined));
+      const lat = (f: (x: Sample) => number | undefined): string => fmt((md(f) ?? NaN) / 1000, 3);
+      const p50 = ss[0]?.p50Us === undefined ? `(mean ${lat((x) => x.meanUs)})` : lat((x) => x.p50Us);
+      out.push(`| ${w.id} | ${LABEL[t]} | ${fmtInt(md((x) => x.rps))} | ${p50} | ${ss[0]?.p99Us === undefined ? 'n/a' : lat((x) => x.p99Us)} | ${fmt(md((x) => x.proxyCpuUsPerReq), 1)} | ${fmt((md((x) => x.proxyUtil) ?? NaN) * 100, 0)}% | ${fmt((md((x) => x.core1Busy) ?? NaN) * 100, 0)}% | ${fmt(md((x) => x.backendCpuUsPerReq), 1)} | ${ss.reduce((acc, x) => acc + x.failed, 0)} |`);
+    }
+  }
+  out.push('');
+  out.push('Workloads:', '');
+  for (const w of r.workloads) out.push(`- \`${w.id}\`: ${w.title}; requests \`${w.path}\``);
+  out.push('');
+
+  out.push('## Per-round ratios', '');
+  const ms = metrics(big).filter((x) => a.rounds.some((round) => a.ratio(round, x.f) !== undefined));
+  out.push(`| Ratio | ${a.rounds.map((x) => `round ${x + 1}`).join(' | ')} | median |`, `|---|${a.rounds.map(() => '---:').join('|')}|---:|`);
+  for (const x of ms) {
+    out.push(`| ${x.title} | ${perRound(r, x).map((v) => showMetric(v, x.unit)).join(' | ')} | **${showMetric(medianOf(r, x), x.unit)}** |`);
+  }
+  out.push('');
+
+  out.push(`## Config change latency (FluxGate, ${big} routes)`, '');
+  if (r.changes.length === 0) {
+    out.push('Not measured (FluxGate was not serving the largest table).', '');
+  } else {
+    out.push('A new HTTPRoute file is renamed into the watched config folder; the time runs from the rename to the first 200 on the new route, polled about every 1 ms over one keep-alive connection.', '');
+    out.push('| Condition | changes | p50 ms | p99 ms | max ms | timed out | background req/s | background failed |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    for (const c of r.changes) {
+      out.push(`| ${c.underLoad ? `under wrk load (${s.connections} connections on an existing route)` : 'idle'} | ${c.latenciesMs.length + c.timedOut} | ${fmt(median(c.latenciesMs), 1)} | ${fmt(percentile(c.latenciesMs, 99), 1)} | ${fmt(percentile(c.latenciesMs, 100), 1)} | ${c.timedOut} | ${c.load === undefined ? '-' : fmtInt(c.load.rps)} | ${c.load === undefined ? '-' : `${c.load.failed}${c.load.failed > 0 ? ` ${JSON.stringify(c.load.errorDetail)}` : ''}`} |`);
+    }
+    out.push('');
+    for (const c of r.changes) out.push(`- ${c.underLoad ? 'under load' : 'idle'}: ${c.latenciesMs.map((x) => x.toFixed(1)).join(', ')} ms`);
+    out.push('');
+  }
+
+  if (r.disabled.length > 0 || r.exitedEarly.length > 0) {
+    out.push('## Not measured', '');
+    for (const d of r.disabled) out.push(`- \`${d.workload}\` / ${LABEL[d.target]}: ${d.reason}`);
+    for (const e of r.exitedEarly) out.push(`- ${e} exited during the run`);
+    out.push('');
+  }
+  return `${out.join('\n')}\n`;
+}

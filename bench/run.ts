@@ -1,0 +1,359 @@
+// FluxGate benchmark: direct, nginx, a plain Node proxy (@fastify/http-proxy) and FluxGate,
+// side by side in one run. See bench/README.md for what is measured and why.
+//
+//   npm run bench                  full run (~15 min), writes bench/RESULTS.md
+//   npm run bench -- --quick       short development run, writes bench/out/RESULTS.quick.md
+import { parseArgs } from 'node:util';
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import {
+  CLK_TCK, cpuTimes, killAllSync, loadAverage, pinSelf, startServer, stopAll,
+  treeCpuSeconds, usePidFile,
+} from './lib/procs.ts';
+import type { Server } from './lib/procs.ts';
+import {
+  BACKEND_BODY, FILTER_PATH, fluxgateBaseYaml, fluxgateRoutesYaml, middlePath, nginxBackendConf,
+  nginxProxyConf, nginxRoutesConf, nodeProxySpec, ports,
+} from './lib/configs.ts';
+import { get, getH2c, runH2load, startWrk, waitFor200 } from './lib/load.ts';
+import type { LoadResult } from './lib/load.ts';
+import { measureConfigChanges } from './lib/config-change.ts';
+import type { ChangeResult } from './lib/config-change.ts';
+import { writeReport } from './lib/report.ts';
+import type { Cell, Machine, RunResult, Sample, TargetName } from './lib/report.ts';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const OUT = join(REPO, 'bench', 'out');
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    warmup: { type: 'string' },
+    routes: { type: 'string', default: '1,1000,10000' },
+    targets: { type: 'string', default: 'direct,nginx,node,fluxgate' },
+    connections: { type: 'string', default: '50' },
+    changes: { type: 'string' },
+    'port-base': { type: 'string', default: '18100' },
+    results: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+if (flags.help) {
+  process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
+    [--routes 1,1000,10000] [--targets direct,nginx,node,fluxgate] [--connections C]
+    [--changes N] [--port-base P] [--results FILE]
+`);
+  process.exit(0);
+}
+
+const quick = flags.quick;
+const ROUNDS = Number(flags.rounds ?? (quick ? 2 : 5));
+const SECONDS = Number(flags.seconds ?? (quick ? 2 : 6));
+const LATENCY_SECONDS = Math.max(2, Math.round(SECONDS * 2 / 3));
+const WARMUP = Number(flags.warmup ?? (quick ? 1 : 3));
+const CONNECTIONS = Number(flags.connections);
+const CHANGES = Number(flags.changes ?? (quick ? 4 : 10));
+const SIZES = [...new Set([1, ...flags.routes.split(',').map(Number)])].filter((n) => n > 0).sort((a, b) => a - b);
+const TARGETS = flags.targets.split(',').filter((t): t is TargetName => ['direct', 'nginx', 'node', 'fluxgate'].includes(t));
+const RESULTS = flags.results ?? join(REPO, 'bench', quick ? 'out/RESULTS.quick.md' : 'RESULTS.md');
+const BIG = SIZES[SIZES.length - 1] as number;
+
+const cores = availableParallelism();
+const PROXY_CORE = 0;
+const LOAD_CORE = cores > 1 ? 1 : 0;
+const NODE = process.execPath;
+const P = ports(Number(flags['port-base']), SIZES);
+
+const log = (msg: string): void => { process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`); };
+
+// ---- cleanup on every way out -------------------------------------------------------------
+let stopping = false;
+process.on('exit', killAllSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping every process the benchmark started`);
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+// ---- workloads ----------------------------------------------------------------------------
+interface Workload {
+  readonly id: string;
+  readonly title: string;
+  readonly proto: 'h1' | 'h2c';
+  readonly routes: number;
+  readonly path: string;
+  readonly connections: number;
+  readonly seconds: number;
+  readonly targets: readonly TargetName[];
+  readonly check: 'plain' | 'filter';
+}
+
+const all: readonly TargetName[] = ['direct', 'nginx', 'node', 'fluxgate'];
+const proxies: readonly TargetName[] = ['nginx', 'node', 'fluxgate'];
+const WORKLOADS: Workload[] = [
+  { id: 'h1', title: `HTTP/1.1 keep-alive, ${CONNECTIONS} connections, 1 route`, proto: 'h1', routes: 1, path: middlePath(1), connections: CONNECTIONS, seconds: SECONDS, targets: all, check: 'plain' },
+  { id: 'h1-latency', title: 'HTTP/1.1 keep-alive, 1 connection (latency), 1 route', proto: 'h1', routes: 1, path: middlePath(1), connections: 1, seconds: LATENCY_SECONDS, targets: all, check: 'plain' },
+  { id: 'h2c', title: 'h2c prior knowledge, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: middlePath(1), connections: 5, seconds: SECONDS, targets: all, check: 'plain' },
+  { id: 'h1-filter', title: `HTTP/1.1, ${CONNECTIONS} connections, request+response header filter`, proto: 'h1', routes: 1, path: FILTER_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'filter' },
+  ...SIZES.filter((n) => n > 1).map((n): Workload => ({
+    id: `h1-${n}`, title: `HTTP/1.1, ${CONNECTIONS} connections, ${n} routes (middle one requested)`, proto: 'h1', routes: n, path: middlePath(n),
+    connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'plain',
+  })),
+].map((w) => ({ ...w, targets: w.targets.filter((t) => TARGETS.includes(t)) })).filter((w) => w.targets.length > 0);
+
+// ---- servers ------------------------------------------------------------------------------
+const servers = new Map<string, Server>();
+const key = (t: TargetName, n: number): string => (t === 'direct' ? 'backend' : `${t}-${n}`);
+
+function origin(t: TargetName, n: number, proto: 'h1' | 'h2c'): string {
+  switch (t) {
+    case 'direct': return `http://127.0.0.1:${proto === 'h1' ? P.backendH1 : P.backendH2c}`;
+    case 'nginx': return `http://127.0.0.1:${proto === 'h1' ? P.nginx(n).h1 : P.nginx(n).h2c}`;
+    case 'node': return `http://127.0.0.1:${proto === 'h1' ? P.node(n).h1 : P.node(n).h2c}`;
+    case 'fluxgate': return `http://127.0.0.1:${P.fluxgate(n).http}`;
+  }
+}
+
+function writeFile(path: string, text: string): string {
+  writeFileSync(path, text);
+  return path;
+}
+
+async function startAll(lifetimeSec: number, work: string): Promise<Map<string, string>> {
+  const problems = new Map<string, string>();
+  const logs = join(work, 'logs');
+  mkdirSync(logs, { recursive: true });
+
+  const bdir = join(work, 'backend');
+  mkdirSync(bdir, { recursive: true });
+  const bconf = writeFile(join(bdir, 'nginx.conf'), nginxBackendConf(bdir, P));
+  servers.set('backend', startServer({ name: 'backend', core: LOAD_CORE, cmd: 'nginx', args: ['-p', bdir, '-e', 'stderr', '-c', bconf], log: join(logs, 'backend.log'), lifetimeSec }));
+
+  const waits: Promise<void>[] = [];
+  const track = (k: string, url: string, timeoutMs: number): void => {
+    const s = servers.get(k) as Server;
+    waits.push(waitFor200(url, timeoutMs, () => !s.exited).catch((err: unknown) => {
+      problems.set(k, `did not start: ${(err as Error).message} (log: ${s.log})`);
+    }));
+  };
+  track('backend', `http://127.0.0.1:${P.backendH1}/`, 20_000);
+
+  for (const n of SIZES) {
+    if (TARGETS.includes('nginx')) {
+      const dir = join(work, `nginx-${n}`);
+      mkdirSync(dir, { recursive: true });
+      writeFile(join(dir, 'routes.conf'), nginxRoutesConf(n));
+      const conf = writeFile(join(dir, 'nginx.conf'), nginxProxyConf(dir, P, n));
+      servers.set(`nginx-${n}`, startServer({ name: `nginx-${n}`, core: PROXY_CORE, cmd: 'nginx', args: ['-p', dir, '-e', 'stderr', '-c', conf], log: join(logs, `nginx-${n}.log`), lifetimeSec }));
+      track(`nginx-${n}`, `${origin('nginx', n, 'h1')}${middlePath(n)}`, 60_000);
+    }
+    if (TARGETS.includes('node')) {
+      const spec = writeFile(join(work, `node-proxy-${n}.json`), nodeProxySpec(P, n));
+      servers.set(`node-${n}`, startServer({ name: `node-${n}`, core: PROXY_CORE, cmd: NODE, args: [join(REPO, 'bench', 'node-proxy.ts'), spec], log: join(logs, `node-proxy-${n}.log`), lifetimeSec, cwd: REPO }));
+      track(`node-${n}`, `${origin('node', n, 'h1')}${middlePath(n)}`, 300_000);
+    }
+    if (TARGETS.includes('fluxgate')) {
+      const dir = join(work, `fluxgate-${n}`, 'config');
+      mkdirSync(dir, { recursive: true });
+      writeFile(join(dir, 'base.yaml'), fluxgateBaseYaml(P, n));
+      writeFile(join(dir, 'routes.yaml'), fluxgateRoutesYaml(n));
+      servers.set(`fluxgate-${n}`, startServer({
+        name: `fluxgate-${n}`, core: PROXY_CORE, cmd: NODE,
+        args: [join(REPO, 'src', 'main.ts'), 'serve', '--config', dir, '--bind-address', '127.0.0.1', '--admin-address', `127.0.0.1:${P.fluxgate(n).admin}`],
+        log: join(logs, `fluxgate-${n}.log`), lifetimeSec, cwd: REPO,
+      }));
+      track(`fluxgate-${n}`, `${origin('fluxgate', n, 'h1')}${middlePath(n)}`, 300_000);
+    }
+  }
+  await Promise.all(waits);
+  return problems;
+}
+
+/** Checks that a cell answers what it should (200, the backend's body, the filter headers). */
+async function sanity(w: Workload, t: TargetName): Promise<string | undefined> {
+  const url = `${origin(t, w.routes, w.proto)}${w.path}`;
+  try {
+    const r = w.proto === 'h1' ? await get(url) : await getH2c(url);
+    if (r.status !== 200) return `${url}: status ${r.status}`;
+    if (r.body !== BACKEND_BODY) return `${url}: unexpected body ${JSON.stringify(r.body.slice(0, 80))}`;
+    if (w.check === 'filter') {
+      if (r.headers['x-bench-response'] !== 'set') return `${url}: response header filter missing (x-bench-response=${String(r.headers['x-bench-response'])})`;
+      if (r.headers['x-echo-request'] !== 'added') return `${url}: request header filter did not reach the backend`;
+    }
+    return undefined;
+  } catch (err) {
+    return `${url}: ${(err as Error).message}`;
+  }
+}
+
+async function measure(w: Workload, t: TargetName, seconds: number, round: number): Promise<Sample> {
+  const proxy = servers.get(key(t, w.routes)) as Server;
+  const backend = servers.get('backend') as Server;
+  const url = `${origin(t, w.routes, w.proto)}${w.path}`;
+  const cpu0 = treeCpuSeconds(proxy.pid);
+  const b0 = treeCpuSeconds(backend.pid);
+  const c0 = cpuTimes();
+  const load0 = loadAverage()[0] as number;
+  let r: LoadResult;
+  if (w.proto === 'h1') {
+    r = await startWrk({ url, connections: w.connections, seconds, core: LOAD_CORE }).done;
+  } else {
+    r = await runH2load({ url, clients: w.connections, streams: 10, seconds, core: LOAD_CORE });
+  }
+  const cpu1 = treeCpuSeconds(proxy.pid);
+  const b1 = treeCpuSeconds(backend.pid);
+  const c1 = cpuTimes();
+  const busy = (i: number): number => {
+    const a = c0[i]; const b = c1[i];
+    if (a === undefined || b === undefined || b.total === a.total) return NaN;
+    return (b.busy - a.busy) / (b.total - a.total);
+  };
+  const req = Math.max(1, r.requests);
+  return {
+    round, workload: w.id, target: t, routes: w.routes,
+    rps: r.rps, requests: r.requests, seconds: r.seconds,
+    ...(r.p50Us === undefined ? {} : { p50Us: r.p50Us }),
+    ...(r.p99Us === undefined ? {} : { p99Us: r.p99Us }),
+    meanUs: r.meanUs,
+    proxyCpuUsPerReq: ((cpu1 - cpu0) / req) * 1e6,
+    proxyUtil: (cpu1 - cpu0) / r.seconds,
+    backendCpuUsPerReq: ((b1 - b0) / req) * 1e6,
+    core0Busy: busy(PROXY_CORE), core1Busy: busy(LOAD_CORE),
+    failed: r.failed, errorDetail: r.errorDetail, loadavg: load0,
+    alive: !proxy.exited,
+  };
+}
+
+function rotate<T>(xs: readonly T[], by: number): T[] {
+  if (xs.length === 0) return [];
+  const k = ((by % xs.length) + xs.length) % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
+
+function sh(cmd: string, args: string[]): string {
+  // Some tools (nginx -v, wrk --version) print to stderr and exit non-zero: take both streams.
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim();
+}
+
+function machine(): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    nproc: cores,
+    cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown',
+    memGiB: Math.round(Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0) / 1024 / 1024),
+    kernel: sh('uname', ['-r']),
+    node: process.version,
+    nginx: sh('nginx', ['-v']).replace(/^nginx version: /, ''),
+    wrk: sh('wrk', ['--version']).split('\n')[0]?.split(' ')[1] ?? 'unknown',
+    h2load: sh('h2load', ['--version']).replace(/^h2load /, ''),
+    commit: sh('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD']),
+    clkTck: CLK_TCK,
+  };
+}
+
+async function main(): Promise<number> {
+  mkdirSync(OUT, { recursive: true });
+  pinSelf(LOAD_CORE);
+  usePidFile(join(OUT, 'pids'));
+  const work = join(OUT, 'run');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+
+  const started = new Date();
+  const cellCount = WORKLOADS.reduce((a, w) => a + w.targets.length, 0);
+  const estimate = cellCount * (WARMUP + ROUNDS * (SECONDS + 1)) + CHANGES * 8 + 120;
+  const lifetime = estimate * 2 + 600;
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  log(`${command}: ${ROUNDS} rounds x ${cellCount} cells x ${SECONDS}s, routes ${SIZES.join('/')}, about ${Math.ceil(estimate / 60)} min; load ${loadAverage().join(' ')}`);
+  log(`proxy under test on core ${PROXY_CORE}, load generator + backend + this script on core ${LOAD_CORE}`);
+
+  const loadBefore = loadAverage();
+  const problems = await startAll(lifetime, work);
+  for (const [k, why] of problems) log(`WARNING ${k} ${why}`);
+  if (problems.has('backend')) throw new Error(`backend did not start: ${problems.get('backend')}`);
+
+  // Sanity: every cell must answer correctly before it is measured.
+  const cells: Cell[] = [];
+  const disabled: { workload: string; target: TargetName; reason: string }[] = [];
+  for (const w of WORKLOADS) {
+    for (const t of w.targets) {
+      const k = key(t, w.routes);
+      const why = problems.get(k) ?? await sanity(w, t);
+      if (why === undefined) cells.push({ workload: w.id, target: t });
+      else { disabled.push({ workload: w.id, target: t, reason: why }); log(`skip ${w.id}/${t}: ${why}`); }
+    }
+  }
+  const enabled = (w: Workload): TargetName[] => w.targets.filter((t) => cells.some((c) => c.workload === w.id && c.target === t));
+
+  log(`warm-up ${WARMUP}s per cell`);
+  for (const w of WORKLOADS) for (const t of enabled(w)) await measure(w, t, WARMUP, -1);
+
+  const samples: Sample[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    log(`round ${round + 1}/${ROUNDS} (load ${loadAverage()[0]})`);
+    for (const w of rotate(WORKLOADS, round)) {
+      for (const t of rotate(enabled(w), round)) {
+        const s = await measure(w, t, w.seconds, round);
+        samples.push(s);
+        log(`  ${w.id.padEnd(10)} ${t.padEnd(8)} ${Math.round(s.rps).toString().padStart(7)} req/s  p50 ${s.p50Us === undefined ? '   n/a' : (s.p50Us / 1000).toFixed(3)} ms  cpu ${s.proxyCpuUsPerReq.toFixed(1)} us/req  util ${(s.proxyUtil * 100).toFixed(0)}%  core1 ${(s.core1Busy * 100).toFixed(0)}%${s.failed > 0 ? `  FAILED ${s.failed}` : ''}${s.alive ? '' : '  PROCESS EXITED'}`);
+      }
+    }
+  }
+
+  const changes: ChangeResult[] = [];
+  const fg = servers.get(`fluxgate-${BIG}`);
+  if (fg !== undefined && !problems.has(`fluxgate-${BIG}`) && !fg.exited && CHANGES > 0) {
+    const base = {
+      configDir: join(work, `fluxgate-${BIG}`, 'config'), stagingDir: join(work, `fluxgate-${BIG}`),
+      origin: origin('fluxgate', BIG, 'h1'), loadConnections: CONNECTIONS, loadCore: LOAD_CORE,
+      perChangeTimeoutMs: 15_000, gapMs: 1000,
+    };
+    log(`config change latency at ${BIG} routes, idle (${Math.ceil(CHANGES / 2)} changes)`);
+    changes.push(await measureConfigChanges({ ...base, changes: Math.ceil(CHANGES / 2), tag: 'idle' }));
+    log(`  ${changes[0]?.latenciesMs.map((x) => x.toFixed(1)).join(' ')} ms`);
+    log(`config change latency at ${BIG} routes, under wrk load (${CHANGES} changes)`);
+    changes.push(await measureConfigChanges({ ...base, changes: CHANGES, tag: 'load', loadPath: middlePath(BIG) }));
+    log(`  ${changes[1]?.latenciesMs.map((x) => x.toFixed(1)).join(' ')} ms; background load failed requests: ${changes[1]?.load?.failed}`);
+  } else {
+    log('config change latency: skipped (FluxGate at the largest table is not serving)');
+  }
+
+  const loadAfter = loadAverage();
+  log('stopping servers');
+  await stopAll();
+  const exitedEarly = [...servers.values()].filter((s) => s.name.startsWith('fluxgate') && s.exited).map((s) => s.name);
+
+  const result: RunResult = {
+    command, started: started.toISOString(), finished: new Date().toISOString(), quick,
+    machine: machine(), loadBefore, loadAfter,
+    settings: { rounds: ROUNDS, seconds: SECONDS, latencySeconds: LATENCY_SECONDS, warmup: WARMUP, connections: CONNECTIONS, sizes: SIZES, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, changes: CHANGES },
+    workloads: WORKLOADS.map((w) => ({ id: w.id, title: w.title, path: w.path, routes: w.routes, proto: w.proto, connections: w.connections })),
+    cells, disabled, samples, changes, exitedEarly,
+  };
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  writeFileSync(join(OUT, `results-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(OUT, 'results-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeReport(RESULTS, result);
+  log(`wrote ${RESULTS} and bench/out/results-${stamp}.json`);
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  log(`FAILED: ${(err as Error).stack ?? String(err)}`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}
