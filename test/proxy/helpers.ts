@@ -2,7 +2,7 @@
  * Test helpers: real backends on 127.0.0.1:0, routing-table literals, and a tiny HTTP client.
  * The IR is the contract, so tests build tables by hand; no translator, no Kubernetes.
  */
-import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type Agent } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type Agent, type ServerResponse } from 'node:http';
 import { createServer as createH2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type {
@@ -34,7 +34,7 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-export type BackendBehaviour = (req: IncomingMessage, body: string, res: import('node:http').ServerResponse) => boolean | void;
+export type BackendBehaviour = (req: IncomingMessage, body: string, res: ServerResponse) => boolean | void;
 
 /** An echo backend: answers 200 with JSON {backend, method, url, headers, body}. */
 export async function startBackend(name: string, behaviour?: BackendBehaviour): Promise<TestBackend> {
