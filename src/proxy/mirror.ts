@@ -16,6 +16,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     this.logger = logger;
     this.backendId = backendId;
   }
+  onRequestStart(): void {}
   onResponseStart(): void {}
   onResponseData(): void {}
   onResponseEnd(): void {}

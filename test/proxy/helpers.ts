@@ -7,6 +7,7 @@ import { createServer as createH2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type {
   Backend,
+  BackendFilter,
   BackendProtocol,
   Filter,
   Listener,
@@ -96,7 +97,7 @@ export function backend(id: string, ports: number[], protocol: BackendProtocol =
   return { id, protocol, endpoints: ports.map((port) => ({ address: '127.0.0.1', port })) };
 }
 
-export function ref(backendId: string, weight = 1, filters: WeightedBackendRef extends infer R ? (R extends { kind: 'backend' } ? R['filters'] : never) : never = []): WeightedBackendRef {
+export function ref(backendId: string, weight = 1, filters: readonly BackendFilter[] = []): WeightedBackendRef {
   return { kind: 'backend', backendId, weight, filters };
 }
 
