@@ -7,9 +7,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || { log "needs root (network namespaces, tmpfs mount)"; exit 1; }
-for tool in go openssl ip mountpoint; do
-  command -v "$tool" >/dev/null || { log "missing $tool (bash scripts/install-system-deps.sh)"; exit 1; }
-done
+command -v go >/dev/null || { log "needs Go (go.dev/doc/install) to build the pinned binaries"; exit 1; }
+if ! command -v openssl >/dev/null || ! command -v ip >/dev/null || ! command -v curl >/dev/null; then
+  bash "$repo/scripts/install-system-deps.sh" openssl iproute2 curl
+fi
 node_bin="$repo/node_modules/.bin/node"
 [[ -x "$node_bin" ]] || node_bin="$(command -v node)"
 
