@@ -5,7 +5,7 @@ import { resolveBackendRef, type BackendSource, type RefFailure } from './backen
 import type { Graph } from './graph.ts';
 import type { RouteKind } from './listeners.ts';
 import { TOKEN } from './matches.ts';
-import { bool, indexed, int, obj, str, strs, type Obj } from './safe.ts';
+import { bool, indexed, int, obj, str, strs, type Obj, show } from './safe.ts';
 
 export interface FilterContext {
   readonly graph: Graph;
@@ -69,7 +69,7 @@ function pathModifier(x: unknown, field: string, path: RouteMatch['path']): Path
     if (path.type !== 'PathPrefix') return `${field}: ReplacePrefixMatch requires a PathPrefix match, not ${path.type}`;
     return { type, prefix: path.value, value };
   }
-  return `${field}.type: ${String(o.type)} is not supported`;
+  return `${field}.type: ${show(o.type)} is not supported`;
 }
 
 function cors(x: unknown, field: string): Cors | string {
@@ -147,7 +147,7 @@ export function buildFilters(list: unknown, field: string, scope: FilterScope, c
         if (r.scheme !== undefined && scheme === undefined) { out.errors.push(`${rf}.scheme: must be http or https`); break; }
         const statusCode = r.statusCode === undefined ? 302 : int(r.statusCode);
         if (statusCode !== 301 && statusCode !== 302 && statusCode !== 303 && statusCode !== 307 && statusCode !== 308) {
-          out.errors.push(`${rf}.statusCode: ${String(r.statusCode)} is not 301, 302, 303, 307 or 308`);
+          out.errors.push(`${rf}.statusCode: ${show(r.statusCode)} is not 301, 302, 303, 307 or 308`);
           break;
         }
         const port = r.port === undefined ? undefined : int(r.port);

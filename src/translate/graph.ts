@@ -1,7 +1,8 @@
 // Indexes over the full state, built once per translate() so later stages look objects up by
 // namespace and name instead of scanning lists.
 import type { Resources, Service, Secret, EndpointSlice, Gateway, GatewayClass } from './resources.ts';
-import { meta, obj, str } from './safe.ts';
+import { canonicalJson } from './canonical-json.ts';
+import { compareStrings, meta, obj, str } from './safe.ts';
 
 export interface Graph {
   readonly resources: Resources;
@@ -20,11 +21,37 @@ export interface Graph {
 
 export const key = (ns: string, name: string): string => `${ns}/${name}`;
 
-function list<T>(x: unknown): readonly T[] {
-  return Array.isArray(x) ? (x.filter((e) => obj(e) !== undefined) as T[]) : [];
+function safeJson(x: unknown): string {
+  try {
+    return canonicalJson(x) ?? '';
+  } catch {
+    return '';
+  }
 }
 
-/** Returns Resources whose lists are arrays of objects, whatever the caller passed. */
+/**
+ * Objects of each list, sorted by namespace and name, with at most one object per namespace
+ * and name. The API server never holds two; files might. Ties are broken by content so the
+ * survivor does not depend on input order.
+ */
+function list<T>(x: unknown): readonly T[] {
+  if (!Array.isArray(x)) return [];
+  const items = x.filter((e) => obj(e) !== undefined).map((o) => ({ o, m: meta(o), json: undefined as string | undefined }));
+  const content = (i: (typeof items)[number]): string => (i.json ??= safeJson(i.o));
+  items.sort((a, b) => compareStrings(a.m.namespace, b.m.namespace) || compareStrings(a.m.name, b.m.name) || compareStrings(content(a), content(b)));
+  const out: T[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const prev = items[i - 1];
+    if (prev && prev.m.namespace === items[i]!.m.namespace && prev.m.name === items[i]!.m.name) continue;
+    out.push(items[i]!.o as T);
+  }
+  return out;
+}
+
+/**
+ * Resources whose lists are arrays of objects, sorted and without duplicates, whatever the
+ * caller passed (front ends sort, but output must not depend on input order).
+ */
 export function sanitize(r: unknown): Resources {
   const o = obj(r) ?? {};
   return {

@@ -8,7 +8,7 @@ import type { Graph } from './graph.ts';
 import { isValidHostname } from './hostnames.ts';
 import { GATEWAY_GROUP } from './reference-grants.ts';
 import type { Gateway } from './resources.ts';
-import { compareStrings, indexed, int, meta, obj, objs, str, type Meta } from './safe.ts';
+import { compareStrings, indexed, int, meta, obj, objs, str, type Meta, show } from './safe.ts';
 import type { TranslateOptions } from './types.ts';
 
 export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
@@ -85,7 +85,7 @@ function resolveAddress(gateway: Gateway, options: TranslateOptions): { address:
 }
 
 function resolveKinds(listener: ReturnType<typeof obj>, protocol: string, field: string): { kinds: GroupKind[]; failure?: ConditionInput } {
-  const supported = SUPPORTED_KINDS[protocol] ?? [];
+  const supported = Object.hasOwn(SUPPORTED_KINDS, protocol) ? SUPPORTED_KINDS[protocol]! : [];
   const requested = objs(obj(listener?.allowedRoutes)?.kinds);
   // Gateway API: unspecified or empty kinds mean every kind the protocol supports.
   if (requested.length === 0) return { kinds: supported.map((kind) => ({ group: GATEWAY_GROUP, kind })) };
@@ -119,12 +119,12 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
       const lfailures: ConditionInput[] = [];
       let usable = true;
       let certificates: Certificate[] = [];
-      if (!(protocol in SUPPORTED_KINDS)) {
+      if (!Object.hasOwn(SUPPORTED_KINDS, protocol)) {
         lfailures.push(st.listenerUnsupportedProtocol(`${field}.protocol: ${protocol || '(empty)'} is not supported`));
         usable = false;
       }
       if (port < 1 || port > 65535) {
-        lfailures.push(st.listenerUnsupportedValue(`${field}.port: ${String(l.port)} is not a port number (1-65535)`));
+        lfailures.push(st.listenerUnsupportedValue(`${field}.port: ${show(l.port)} is not a port number (1-65535)`));
         usable = false;
       }
       if (hostname !== '*' && !isValidHostname(hostname)) {

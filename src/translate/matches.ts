@@ -1,7 +1,7 @@
 // HTTPRoute and GRPCRoute matches → IR RouteMatch. A match that cannot be compiled (bad path,
 // bad regex, unknown type) makes its rule invalid; the message names the field.
 import type { KeyValueMatch, RouteMatch, StringMatchType } from '../ir/index.ts';
-import { indexed, obj, str, type Obj } from './safe.ts';
+import { indexed, obj, str, type Obj, show } from './safe.ts';
 
 export type RegexCheck = (pattern: string) => string | undefined;
 export type MatchResult = { readonly ok: true; readonly match: RouteMatch } | { readonly ok: false; readonly error: string };
@@ -70,7 +70,7 @@ export function buildHttpMatch(m: Obj, field: string, validate: RegexCheck): Mat
   if (typeof queryParams === 'string') return { ok: false, error: queryParams };
   const method = str(m.method);
   if (m.method !== undefined && (method === undefined || !TOKEN.test(method))) {
-    return { ok: false, error: `${field}.method: ${String(m.method)} is not an HTTP method` };
+    return { ok: false, error: `${field}.method: ${show(m.method)} is not an HTTP method` };
   }
   const match: RouteMatch = { path: { type, value }, headers, queryParams };
   return { ok: true, match: method === undefined ? match : { ...match, method: method.toUpperCase() } };

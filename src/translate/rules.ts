@@ -10,7 +10,7 @@ import type { Graph } from './graph.ts';
 import type { RouteKind } from './listeners.ts';
 import { buildGrpcMatch, buildHttpMatch, DEFAULT_MATCH, type MatchResult, type RegexCheck } from './matches.ts';
 import type { PlacedRoute } from './precedence.ts';
-import { indexed, int, obj, str, type Meta, type Obj } from './safe.ts';
+import { indexed, int, obj, str, type Meta, type Obj, show } from './safe.ts';
 
 export interface RuleOutput {
   readonly index: number;
@@ -39,13 +39,13 @@ function buildTimeouts(x: unknown, field: string, errors: string[]): Timeouts | 
   const read = (name: 'request' | 'backendRequest'): number | undefined => {
     if (t[name] === undefined) return undefined;
     const ms = parseDuration(t[name]);
-    if (ms === undefined) errors.push(`${field}.${name}: "${String(t[name])}" is not a duration (e.g. "10s", "500ms", "1h2m")`);
+    if (ms === undefined) errors.push(`${field}.${name}: "${show(t[name])}" is not a duration (e.g. "10s", "500ms", "1h2m")`);
     return ms === 0 ? undefined : ms;
   };
   const requestMs = read('request');
   const backendRequestMs = read('backendRequest');
   if (requestMs !== undefined && backendRequestMs !== undefined && backendRequestMs > requestMs) {
-    errors.push(`${field}.backendRequest: ${String(t.backendRequest)} exceeds request timeout ${String(t.request)}`);
+    errors.push(`${field}.backendRequest: ${show(t.backendRequest)} exceeds request timeout ${show(t.request)}`);
   }
   if (requestMs === undefined && backendRequestMs === undefined) return undefined;
   return { ...(requestMs !== undefined ? { requestMs } : {}), ...(backendRequestMs !== undefined ? { backendRequestMs } : {}) };
@@ -65,7 +65,7 @@ function buildRetry(x: unknown, field: string, errors: string[]): RetryPolicy | 
   for (const [c, i] of (Array.isArray(r.codes) ? r.codes : []).map((c: unknown, i: number) => [c, i] as const)) {
     const n = int(c);
     if (n === undefined || n < 400 || n > 599) {
-      errors.push(`${field}.codes[${i}]: ${String(c)} is not a status code in 400-599`);
+      errors.push(`${field}.codes[${i}]: ${show(c)} is not a status code in 400-599`);
       return undefined;
     }
     if (!codes.includes(n)) codes.push(n);
@@ -74,7 +74,7 @@ function buildRetry(x: unknown, field: string, errors: string[]): RetryPolicy | 
   if (r.backoff !== undefined) {
     backoffMs = parseDuration(r.backoff);
     if (backoffMs === undefined) {
-      errors.push(`${field}.backoff: "${String(r.backoff)}" is not a duration`);
+      errors.push(`${field}.backoff: "${show(r.backoff)}" is not a duration`);
       return undefined;
     }
   }
@@ -127,7 +127,7 @@ function buildRule(ctx: Ctx, rule: Obj, index: number, out: RouteRules): RuleOut
       const bf = `${field}.backendRefs[${k}]`;
       const weight = ref.weight === undefined ? 1 : int(ref.weight);
       if (weight === undefined || weight < 0 || weight > 1_000_000) {
-        dedupeStrings(errors, [`${bf}.weight: ${String(ref.weight)} is not in 0-1000000`]);
+        dedupeStrings(errors, [`${bf}.weight: ${show(ref.weight)} is not in 0-1000000`]);
         continue;
       }
       const res = resolveBackendRef(ctx.graph, ref, bf, ctx.kind, ns);

@@ -57,7 +57,8 @@ export interface Meta {
 
 export function meta(o: unknown): Meta {
   const m = obj(obj(o)?.metadata);
-  const labels: Record<string, string> = {};
+  // No prototype: a label named __proto__ or toString must read as data.
+  const labels: Record<string, string> = Object.create(null) as Record<string, string>;
   const rawLabels = obj(m?.labels);
   if (rawLabels) for (const [k, v] of Object.entries(rawLabels)) if (typeof v === 'string') labels[k] = v;
   const ts = m?.creationTimestamp;
@@ -73,4 +74,15 @@ export function meta(o: unknown): Meta {
 
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A value for a message: never throws, whatever the value (objects with hostile toString). */
+export function show(x: unknown): string {
+  if (typeof x === 'string') return x;
+  try {
+    const j = JSON.stringify(x);
+    return j === undefined ? typeof x : j.length > 100 ? `${j.slice(0, 100)}...` : j;
+  } catch {
+    return typeof x;
+  }
 }

@@ -9,7 +9,7 @@ import { buildGateways, markConflicts, type GatewayInfo, type RouteKind } from '
 import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
-import { compareStrings, meta } from './safe.ts';
+import { compareStrings, meta, show } from './safe.ts';
 import type { ObjectStatus, TranslateOptions, TranslateResult } from './types.ts';
 
 function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
@@ -47,7 +47,7 @@ export function translate(input: Resources, options: TranslateOptions): Translat
       } catch (e) {
         // Defence in depth: a translator bug on one route must not take down the others.
         input = { apiVersion: CONTROLLER_API_VERSION, kind, meta: m, parents, rules: [], refFailures: [],
-          internalError: `internal error while translating this route: ${e instanceof Error ? e.message : String(e)}` };
+          internalError: `internal error while translating this route: ${e instanceof Error ? e.message : show(e)}` };
       }
       routeInputs.push(input);
       if (!routeUsable(input)) continue;
