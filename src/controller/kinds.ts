@@ -1,0 +1,48 @@
+// The kinds the controller watches, and where each lands in the translator's Resources.
+import type { Resources } from '../translate/resources.ts';
+
+export type ResourceList = keyof Resources;
+
+export interface WatchedKind {
+  /** Kubernetes kind, also the store key prefix. */
+  readonly kind: string;
+  readonly group: string;
+  /** Versions to try in order: the first one the API serves wins (older clusters lack v1). */
+  readonly versions: readonly string[];
+  readonly plural: string;
+  readonly namespaced: boolean;
+  readonly list: ResourceList;
+}
+
+export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+
+export const WATCHED_KINDS: readonly WatchedKind[] = [
+  { kind: 'GatewayClass', group: GATEWAY_GROUP, versions: ['v1'], plural: 'gatewayclasses', namespaced: false, list: 'gatewayClasses' },
+  { kind: 'Gateway', group: GATEWAY_GROUP, versions: ['v1'], plural: 'gateways', namespaced: true, list: 'gateways' },
+  { kind: 'HTTPRoute', group: GATEWAY_GROUP, versions: ['v1'], plural: 'httproutes', namespaced: true, list: 'httpRoutes' },
+  { kind: 'GRPCRoute', group: GATEWAY_GROUP, versions: ['v1'], plural: 'grpcroutes', namespaced: true, list: 'grpcRoutes' },
+  // ReferenceGrant is served as v1 since Gateway API v1.5; v1beta1 has the same shape.
+  { kind: 'ReferenceGrant', group: GATEWAY_GROUP, versions: ['v1', 'v1beta1'], plural: 'referencegrants', namespaced: true, list: 'referenceGrants' },
+  { kind: 'Namespace', group: '', versions: ['v1'], plural: 'namespaces', namespaced: false, list: 'namespaces' },
+  { kind: 'Service', group: '', versions: ['v1'], plural: 'services', namespaced: true, list: 'services' },
+  { kind: 'EndpointSlice', group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', namespaced: true, list: 'endpointSlices' },
+  { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', namespaced: true, list: 'secrets' },
+];
+
+export function apiVersionOf(group: string, version: string): string {
+  return group === '' ? version : `${group}/${version}`;
+}
+
+/** The collection path, e.g. `/apis/gateway.networking.k8s.io/v1/gateways` (all namespaces). */
+export function collectionPath(k: Pick<WatchedKind, 'group' | 'plural'>, version: string, namespace?: string): string {
+  const base = k.group === '' ? `/api/${version}` : `/apis/${k.group}/${version}`;
+  return namespace === undefined ? `${base}/${k.plural}` : `${base}/namespaces/${encodeURIComponent(namespace)}/${k.plural}`;
+}
+
+export function objectPath(k: Pick<WatchedKind, 'group' | 'plural'>, version: string, namespace: string | undefined, name: string): string {
+  return `${collectionPath(k, version, namespace)}/${encodeURIComponent(name)}`;
+}
+
+export function kindByName(kind: string): WatchedKind | undefined {
+  return WATCHED_KINDS.find((k) => k.kind === kind);
+}

@@ -1,0 +1,158 @@
+// Decides whether a store change can change what the translator produces for us. Irrelevant
+// changes (a Secret no Gateway of ours references, a route on another controller's Gateway,
+// an EndpointSlice of an unrelated Service) cause no rebuild. The snapshot handed to the
+// translator is still the whole store, so a change skipped here is picked up by the next
+// relevant one: relevance only decides *when* to rebuild, never *what* the translator sees.
+import type { KubeObject, Store, StoreChange } from './store.ts';
+import { GATEWAY_GROUP } from './kinds.ts';
+
+export interface Relevance {
+  isRelevant(change: StoreChange): boolean;
+}
+
+interface Ref {
+  group?: string;
+  kind?: string;
+  name?: string;
+  namespace?: string;
+}
+
+interface Index {
+  ourClasses: Set<string>;
+  /** `ns/name` of our Gateways. */
+  ourGateways: Set<string>;
+  /** Namespaces holding our Gateways or routes attached to them. */
+  namespacesInUse: Set<string>;
+  /** `ns/name` of Services that our routes reference. */
+  services: Set<string>;
+  /** `ns/name` of Secrets that our Gateways reference. */
+  secrets: Set<string>;
+  /** True when a listener of ours selects route namespaces by label. */
+  namespaceSelectors: boolean;
+}
+
+const INDEX_KINDS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute']);
+const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute']);
+
+export function createRelevance(store: Store, controllerName: string): Relevance {
+  let index: Index | undefined;
+
+  const build = (): Index => {
+    const ourClasses = new Set<string>();
+    for (const c of store.list('GatewayClass')) {
+      if (spec(c).controllerName === controllerName && c.metadata?.name !== undefined) ourClasses.add(c.metadata.name);
+    }
+    const idx: Index = { ourClasses, ourGateways: new Set(), namespacesInUse: new Set(), services: new Set(), secrets: new Set(), namespaceSelectors: false };
+    for (const gw of store.list('Gateway')) {
+      if (!ourClasses.has(String(spec(gw).gatewayClassName))) continue;
+      const ns = gw.metadata?.namespace ?? '';
+      idx.ourGateways.add(`${ns}/${gw.metadata?.name ?? ''}`);
+      idx.namespacesInUse.add(ns);
+      collectRefs(spec(gw), ns, CERT_KEYS, 'Secret', idx.secrets);
+      for (const l of asArray(spec(gw).listeners)) {
+        const from = ((l as Record<string, unknown>).allowedRoutes as { namespaces?: { from?: string } } | undefined)?.namespaces?.from;
+        if (from === 'Selector') idx.namespaceSelectors = true;
+      }
+    }
+    for (const kind of ROUTE_KINDS) {
+      for (const route of store.list(kind)) {
+        if (!attachesToOurs(route, idx.ourGateways)) continue;
+        const ns = route.metadata?.namespace ?? '';
+        idx.namespacesInUse.add(ns);
+        collectRefs(spec(route), ns, BACKEND_KEYS, 'Service', idx.services);
+      }
+    }
+    return idx;
+  };
+
+  const current = (): Index => (index ??= build());
+
+  const isOurGateway = (gw: KubeObject | undefined): boolean =>
+    gw !== undefined && current().ourClasses.has(String(spec(gw).gatewayClassName));
+
+  function relevant(change: StoreChange): boolean {
+    const either = [change.old, change.new].filter((o): o is KubeObject => o !== undefined);
+    switch (change.kind) {
+      case 'GatewayClass':
+        return either.some((c) => spec(c).controllerName === controllerName);
+      case 'Gateway':
+        return either.some(isOurGateway);
+      case 'HTTPRoute':
+      case 'GRPCRoute':
+        return either.some((r) => attachesToOurs(r, current().ourGateways) || hasOurParentStatus(r, controllerName));
+      case 'ReferenceGrant':
+        return either.some((g) => asArray(spec(g).from).some((f) => current().namespacesInUse.has(String((f as Ref).namespace))));
+      case 'Service':
+        return either.some((s) => current().services.has(nsName(s)));
+      case 'EndpointSlice':
+        return either.some((e) => current().services.has(`${e.metadata?.namespace ?? ''}/${e.metadata?.labels?.['kubernetes.io/service-name'] ?? ''}`));
+      case 'Secret':
+        return either.some((s) => current().secrets.has(nsName(s)));
+      case 'Namespace':
+        return current().namespaceSelectors && JSON.stringify(change.old?.metadata?.labels ?? null) !== JSON.stringify(change.new?.metadata?.labels ?? null);
+      default:
+        return true;
+    }
+  }
+
+  return {
+    isRelevant(change) {
+      // The index is built from the store after the change; the change's old object is judged
+      // too, so leaving our class or our Gateway counts as relevant.
+      if (INDEX_KINDS.has(change.kind)) index = undefined;
+      return relevant(change);
+    },
+  };
+}
+
+function spec(o: KubeObject): Record<string, unknown> {
+  return (o.spec ?? {}) as Record<string, unknown>;
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+function nsName(o: KubeObject): string {
+  return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+}
+
+export function attachesToOurs(route: KubeObject, ourGateways: ReadonlySet<string>): boolean {
+  const ns = route.metadata?.namespace ?? '';
+  return asArray(spec(route).parentRefs).some((p) => {
+    const ref = p as Ref;
+    if ((ref.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (ref.kind ?? 'Gateway') !== 'Gateway') return false;
+    return ourGateways.has(`${ref.namespace ?? ns}/${ref.name ?? ''}`);
+  });
+}
+
+function hasOurParentStatus(route: KubeObject, controllerName: string): boolean {
+  const parents = (route.status as { parents?: { controllerName?: string }[] } | undefined)?.parents;
+  return Array.isArray(parents) && parents.some((p) => p.controllerName === controllerName);
+}
+
+const BACKEND_KEYS = new Set(['backendRefs', 'backendRef']);
+const CERT_KEYS = new Set(['certificateRefs', 'certificateRef', 'caCertificateRefs', 'clientCertificateRef']);
+
+/**
+ * Collects `ns/name` of every reference of `defaultKind` found under any of `keys`, anywhere in
+ * the spec: new Gateway API fields that hold references are then covered without a change here.
+ */
+function collectRefs(value: unknown, namespace: string, keys: ReadonlySet<string>, defaultKind: string, out: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectRefs(v, namespace, keys, defaultKind, out);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [k, v] of Object.entries(value)) {
+    if (keys.has(k)) {
+      for (const ref of Array.isArray(v) ? v : [v]) {
+        const r = ref as Ref;
+        if (typeof r !== 'object' || r === null || typeof r.name !== 'string') continue;
+        if ((r.kind ?? defaultKind) !== defaultKind || (r.group ?? '') !== '') continue;
+        out.add(`${r.namespace ?? namespace}/${r.name}`);
+      }
+    }
+    collectRefs(v, namespace, keys, defaultKind, out);
+  }
+}

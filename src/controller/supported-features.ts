@@ -1,0 +1,22 @@
+// The Gateway API features FluxGate claims in GatewayClass status.supportedFeatures. The
+// conformance suite reads this list to decide which tests to run, so it must name exactly the
+// features whose conformance tests pass: add a name here only together with a passing
+// conformance report (conformance/reports/).
+
+/** Core features: every conformant implementation supports them. */
+const CORE = ['Gateway', 'HTTPRoute', 'ReferenceGrant'] as const;
+
+/**
+ * Extended features that the translator compiles and the proxy implements (see
+ * test/proxy and the golden cases); conformance runs confirm them.
+ */
+const EXTENDED = [
+  'HTTPRouteMethodMatching',
+  'HTTPRouteQueryParamMatching',
+  'HTTPRouteResponseHeaderModification',
+] as const;
+
+/** Sorted ascending by name, as the GatewayClass API requires. */
+export function supportedFeatures(): { name: string }[] {
+  return [...CORE, ...EXTENDED].sort().map((name) => ({ name }));
+}
