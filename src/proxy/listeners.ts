@@ -77,10 +77,13 @@ class Binding implements BindingState {
         this.track(socket);
         socket.on('error', () => socket.destroy());
         sniffH2c(socket, limits.headersTimeoutMs, (proto) => {
+          // node:http2 feeds the unshifted bytes to its session itself (it reads the socket's
+          // buffer on the next tick); node:http needs the socket flowing again.
           if (proto === 'h2c') this.h2.emit('connection', socket);
-          else this.h1.emit('connection', socket);
-          // The servers attach their own readers; resume in case the stream stayed paused.
-          socket.resume();
+          else {
+            this.h1.emit('connection', socket);
+            socket.resume();
+          }
         });
       });
       this.server = netServer;

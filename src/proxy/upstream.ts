@@ -51,7 +51,8 @@ export class UpstreamPools {
       headersTimeout: 300_000,
       bodyTimeout: 300_000,
       allowH2: h2c,
-      ...(h2c ? { h2Options: { useH2c: true } } : {}),
+      // Pool builds the connector itself and reads useH2c only at the top level.
+      ...(h2c ? { useH2c: true } : {}),
     });
     pool.on('connectionError', (_origin, _targets, err) => {
       this.#logger.debug({ endpoint: key, err: err.message }, 'upstream connection error');
