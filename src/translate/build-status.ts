@@ -96,7 +96,7 @@ export function routeStatus(input: RouteStatusInput, controllerName: string): Ob
     apiVersion: input.apiVersion, kind: input.kind, namespace: input.meta.namespace, name: input.meta.name,
     status: {
       parents: input.parents.map((p) => ({
-        parentRef: p.parentRef,
+        parentRef: { ...p.parentRef },
         controllerName,
         conditions: mergeConditions([
           st.routeAccepted(), st.routeResolvedRefs(), ...failures, ...(p.failure ? [p.failure] : []),
