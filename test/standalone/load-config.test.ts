@@ -49,7 +49,7 @@ test('a folder of multi-document YAML loads into sorted Resources with API-serve
     assert.ok((gw?.metadata?.creationTimestamp ?? '') < (route?.metadata?.creationTimestamp ?? ''));
     const [secret] = loaded.resources.secrets;
     assert.equal(Buffer.from(String(secret?.data?.['tls.crt']), 'base64').toString(), 'hello');
-    assert.equal((secret as Record<string, unknown>).stringData, undefined);
+    assert.equal((secret as unknown as Record<string, unknown>).stringData, undefined);
     assert.deepEqual(loaded.resources.namespaces.map((n) => [n.metadata?.name, n.metadata?.labels?.['kubernetes.io/metadata.name']]),
       [['apps', 'apps'], ['default', 'default']], 'every namespace used exists, with its name label');
   });

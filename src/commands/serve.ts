@@ -1,0 +1,122 @@
+// `fluxgate serve`: wiring of the standalone front end. Files → pipeline → proxy, with the
+// admin endpoint and hot reload. Logic lives in the modules wired here.
+import { createProxy, validateRegex } from '../proxy/index.ts';
+import { createPipeline } from '../pipeline/index.ts';
+import { createLogger, createMetrics, startAdminServer } from '../observability/index.ts';
+import type { AdminServer, Logger } from '../observability/index.ts';
+import { loadConfig, watchConfig } from '../standalone/index.ts';
+import type { ConfigError, ConfigWatcher } from '../standalone/index.ts';
+import { formatConfigError } from '../standalone/config-error.ts';
+import type { Pipeline } from '../pipeline/index.ts';
+import type { RoutingTable } from '../ir/index.ts';
+
+export const CONTROLLER_NAME = 'fluxgate.io/gateway-controller';
+
+export interface ServeOptions {
+  readonly config: string;
+  /** Overrides every Gateway's bind address ('' = all interfaces). */
+  readonly bindAddress?: string;
+  /** HOST:PORT of the admin endpoint; empty disables it. */
+  readonly adminAddress: string;
+  readonly watch: boolean;
+  readonly logger?: Logger;
+}
+
+export interface Serving {
+  readonly pipeline: Pipeline;
+  readonly admin?: AdminServer;
+  /** Errors of the last rejected reload, empty when the files on disk are serving. */
+  lastErrors(): readonly ConfigError[];
+  /** Reloads now (the watcher calls this too); resolves with the errors, if any. */
+  reload(): Promise<readonly ConfigError[]>;
+  close(): Promise<void>;
+}
+
+export class ConfigInvalidError extends Error {
+  readonly errors: readonly ConfigError[];
+  constructor(errors: readonly ConfigError[]) {
+    super(`configuration has ${errors.length} error(s):\n${errors.map(formatConfigError).join('\n')}`);
+    this.errors = errors;
+  }
+}
+
+export async function startServe(options: ServeOptions): Promise<Serving> {
+  const logger = options.logger ?? createLogger();
+  const metrics = createMetrics();
+  const proxy = createProxy({ logger });
+  const bindAddress = options.bindAddress;
+  const pipeline = createPipeline({
+    proxy, logger, metrics,
+    translateOptions: {
+      controllerName: CONTROLLER_NAME,
+      validateRegex,
+      ...(bindAddress === undefined ? {} : { gatewayAddress: () => bindAddress }),
+    },
+  });
+
+  const first = await loadConfig(options.config);
+  if (first.errors.length > 0) {
+    await proxy.close();
+    throw new ConfigInvalidError(first.errors);
+  }
+  await pipeline.update(first.resources);
+  let lastErrors: readonly ConfigError[] = [];
+
+  const reload = async (): Promise<readonly ConfigError[]> => {
+    const loaded = await loadConfig(options.config);
+    if (loaded.errors.length > 0) {
+      lastErrors = loaded.errors;
+      metrics.configReloads.inc({ result: 'rejected' });
+      for (const e of loaded.errors) logger.error({ code: e.code, file: e.file, document: e.document, field: e.field }, formatConfigError(e));
+      logger.warn({ errors: loaded.errors.length }, 'configuration rejected; the last good configuration keeps serving');
+      return lastErrors;
+    }
+    lastErrors = [];
+    await pipeline.update(loaded.resources);
+    return lastErrors;
+  };
+
+  let watcher: ConfigWatcher | undefined;
+  if (options.watch) {
+    watcher = await watchConfig(options.config, () => {
+      reload().catch((err: unknown) => logger.error({ err }, 'reload failed'));
+    });
+  }
+
+  let admin: AdminServer | undefined;
+  if (options.adminAddress !== '') {
+    admin = await startAdminServer(options.adminAddress, {
+      ready: () => pipeline.snapshot().table !== undefined,
+      config: () => redactTable(pipeline.snapshot().table),
+      status: () => ({ configErrors: lastErrors.map(formatConfigError), objects: pipeline.snapshot().statuses }),
+    }, metrics.registry);
+    logger.info({ url: admin.url }, 'admin endpoint listening');
+  }
+
+  return {
+    pipeline,
+    ...(admin === undefined ? {} : { admin }),
+    lastErrors: () => lastErrors,
+    reload,
+    async close() {
+      watcher?.close();
+      await admin?.close();
+      await proxy.close();
+    },
+  };
+}
+
+/** The table as the admin endpoint shows it: private keys never leave the process. */
+export function redactTable(table: RoutingTable | undefined): unknown {
+  if (table === undefined) return null;
+  return {
+    ...table,
+    listeners: table.listeners.map((l) => ({
+      ...l,
+      gatewayListeners: l.gatewayListeners.map((g) => ({
+        ...g,
+        certificates: g.certificates.map((c) => ({ id: c.id, certPem: c.certPem, keyPem: '[redacted]' })),
+      })),
+    })),
+  };
+}
