@@ -148,10 +148,11 @@ class Binding implements BindingState {
       const deadline = Date.now() + this.limits.drainTimeoutMs;
       const tick = (): void => {
         this.h1.closeIdleConnections();
-        if (this.sockets.size === 0) return resolve();
-        if (Date.now() >= deadline) {
+        if (this.sockets.size === 0 || Date.now() >= deadline) {
           for (const s of this.sockets) s.destroy();
           for (const s of this.sessions) s.destroy();
+          // Stops the h1 server's connection-check interval; it never listened, so ignore the error.
+          this.h1.close(() => {});
           return resolve();
         }
         setTimeout(tick, 50).unref();
@@ -177,6 +178,10 @@ function createH1Server(b: Binding): HttpServer {
   // One more than the limit, so an over-limit request is visible (and rejected) instead of
   // silently truncated by node.
   server.maxHeadersCount = limits.maxHeaderCount + 1;
+  // This server never listens itself (sockets are handed to it), but node starts its
+  // connection tracking (headersTimeout/requestTimeout checks, closeIdleConnections) on
+  // 'listening': without this, slow clients would never be timed out.
+  server.emit('listening');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handleRequest(b, req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handleUpgrade(b, req, socket, head));
   server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
