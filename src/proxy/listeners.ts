@@ -61,6 +61,7 @@ class Binding implements BindingState {
           const id = this.listener.selectGatewayListener(servername);
           cb(null, (id !== undefined ? tls?.byListener.get(id) : undefined) ?? tls?.fallback);
         },
+        ALPNProtocols: ['h2', 'http/1.1'],
         minVersion: 'TLSv1.2',
         handshakeTimeout: limits.headersTimeoutMs,
       });
