@@ -1,0 +1,149 @@
+// `fluxgate controller`: wiring of the Kubernetes front end. Informers → pipeline → proxy, the
+// leader writes status, the admin endpoint serves health, readiness and metrics. Logic lives
+// in src/controller.
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { createProxy, validateRegex } from '../proxy/index.ts';
+import { createPipeline } from '../pipeline/index.ts';
+import type { Pipeline } from '../pipeline/index.ts';
+import { createLogger, createMetrics, startAdminServer } from '../observability/index.ts';
+import type { AdminServer, Logger } from '../observability/index.ts';
+import { ControllerError, createKubeClient, createLocalAddressAllocator, loadKubeConfig, startController } from '../controller/index.ts';
+import type { Controller, LeaderElectionConfig } from '../controller/index.ts';
+import { CONTROLLER_NAME, redactTable } from './serve.ts';
+
+export interface ControllerCommandOptions {
+  readonly kubeconfig?: string;
+  /** Local mode: every Gateway on its own loopback address (the test cluster, no kube-proxy). */
+  readonly local: boolean;
+  /** HOST:PORT for /healthz, /readyz, /metrics and /debug/*; '' disables it. */
+  readonly metricsAddress: string;
+  readonly leaderElect: boolean;
+  readonly leaderElectNamespace?: string;
+  readonly leaderElectName?: string;
+  readonly leaseDurationMs?: number;
+  readonly logger?: Logger;
+}
+
+export interface RunningController {
+  readonly controller: Controller;
+  readonly pipeline: Pipeline;
+  readonly admin?: AdminServer;
+  readonly identity: string;
+  close(): Promise<void>;
+}
+
+export async function startControllerCommand(options: ControllerCommandOptions): Promise<RunningController> {
+  const logger = options.logger ?? createLogger();
+  const kc = loadKubeConfig(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig });
+  const client = createKubeClient(kc);
+  const metrics = createMetrics();
+  const proxy = createProxy({ logger });
+  const allocator = options.local ? createLocalAddressAllocator() : undefined;
+  const pipeline = createPipeline({
+    proxy, logger, metrics,
+    translateOptions: {
+      controllerName: CONTROLLER_NAME,
+      validateRegex,
+      // In a pod every Gateway binds all interfaces on its ports and is reached through its
+      // own Service (see the README); locally each gets its own loopback address.
+      gatewayAddress: allocator === undefined ? () => '' : (gw) => allocator.addressFor(gw),
+    },
+  });
+  const identity = `${hostname()}_${randomUUID().slice(0, 8)}`;
+  const leaderElection: LeaderElectionConfig | undefined = options.leaderElect
+    ? {
+      namespace: options.leaderElectNamespace ?? process.env.POD_NAMESPACE ?? 'fluxgate-system',
+      name: options.leaderElectName ?? 'fluxgate-controller',
+      identity,
+      ...(options.leaseDurationMs === undefined ? {} : { leaseDurationMs: options.leaseDurationMs }),
+    }
+    : undefined;
+  logger.info({ server: client.server, local: options.local, leaderElect: options.leaderElect, identity }, 'starting controller');
+  const controller = startController({
+    client, pipeline, controllerName: CONTROLLER_NAME, logger,
+    ...(allocator === undefined ? {} : { allocator }),
+    ...(leaderElection === undefined ? {} : { leaderElection }),
+  });
+
+  let admin: AdminServer | undefined;
+  if (options.metricsAddress !== '') {
+    admin = await startAdminServer(options.metricsAddress, {
+      ready: () => pipeline.snapshot().table !== undefined,
+      config: () => redactTable(pipeline.snapshot().table),
+      status: () => ({ controller: controller.state(), objects: pipeline.snapshot().statuses }),
+    }, metrics.registry);
+    logger.info({ url: admin.url }, 'admin endpoint listening');
+  }
+
+  return {
+    controller, pipeline, identity,
+    ...(admin === undefined ? {} : { admin }),
+    async close() {
+      await controller.stop();
+      await admin?.close();
+      await proxy.close();
+    },
+  };
+}
+
+export const CONTROLLER_USAGE = `  fluxgate controller [--kubeconfig PATH] [--local] [--metrics-address HOST:PORT] [--leader-elect]
+      Run against a Kubernetes API: watch Gateway API objects, serve them, write their status.
+      --kubeconfig        default: $KUBECONFIG, ~/.kube/config, or the pod's service account
+      --local             each Gateway on its own loopback address 127.0.x.y (no kube-proxy)
+      --metrics-address   health, readiness, metrics and debug (default 127.0.0.1:9902; '' disables)
+      --leader-elect      only the Lease holder writes status (run with several replicas)
+      --leader-elect-namespace NS   where the Lease lives (default $POD_NAMESPACE or fluxgate-system)
+`;
+
+/** Parses `fluxgate controller` flags, runs until SIGINT/SIGTERM, returns the exit code. */
+export async function runControllerCli(args: readonly string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        kubeconfig: { type: 'string' },
+        local: { type: 'boolean', default: false },
+        'metrics-address': { type: 'string', default: '127.0.0.1:9902' },
+        'leader-elect': { type: 'boolean', default: false },
+        'leader-elect-namespace': { type: 'string' },
+        'leader-elect-name': { type: 'string' },
+        'lease-duration': { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`fluxgate controller: ${(err as Error).message}\n\n${CONTROLLER_USAGE}`);
+    return 2;
+  }
+  let running: RunningController;
+  try {
+    running = await startControllerCommand({
+      local: values.local,
+      metricsAddress: values['metrics-address'],
+      leaderElect: values['leader-elect'],
+      ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
+      ...(values['leader-elect-namespace'] === undefined ? {} : { leaderElectNamespace: values['leader-elect-namespace'] }),
+      ...(values['leader-elect-name'] === undefined ? {} : { leaderElectName: values['leader-elect-name'] }),
+      ...(values['lease-duration'] === undefined ? {} : { leaseDurationMs: Number(values['lease-duration']) * 1000 }),
+    });
+  } catch (err) {
+    if (err instanceof ControllerError) {
+      process.stderr.write(`fluxgate controller: ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      // Releasing the Lease on the way out lets another replica take over at once.
+      void running.close().then(() => resolve(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
