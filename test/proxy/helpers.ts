@@ -48,7 +48,7 @@ export async function startBackend(name: string, behaviour?: BackendBehaviour): 
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body, httpVersion: req.httpVersion });
       if (behaviour?.(req, body, res) === true) return;
       const out = JSON.stringify({ backend: name, method: req.method, url: req.url, headers: req.headers, body });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name });
+      res.writeHead(200, { 'content-type': 'application/json', 'x-backend': name, 'content-length': Buffer.byteLength(out) });
       res.end(out);
     });
   });

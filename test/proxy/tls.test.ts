@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { connect as h2connect } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import type { Certificate, Listener, RoutingTable } from '../../src/ir/index.ts';
 import type { Proxy } from '../../src/proxy/index.ts';
 import { backend, match, ref, route, startBackend, startProxy, table, vhost, type TestBackend } from './helpers.ts';
@@ -68,7 +69,7 @@ function get(servername: string | undefined, host: string, agent: HttpsAgent | f
     const req = httpsRequest(
       { host: '127.0.0.1', port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent },
       (res) => {
-        const peer = (res.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        const peer = (res.socket as TLSSocket).getPeerCertificate();
         let body = '';
         res.on('data', (c) => (body += c));
         res.on('end', () => resolve({ status: res.statusCode!, cn: String(peer.subject?.CN), serial: peer.serialNumber, body, reused: req.reusedSocket }));
