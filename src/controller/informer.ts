@@ -251,7 +251,14 @@ export function createInformer(options: InformerOptions): Informer {
         interrupt?.(new ControllerError('KUBE_UNREACHABLE', `watch ${kind.kind}: watchdog: no event or bookmark for ${Math.round(watchdogMs / 1000)} s`));
       }, Math.min(watchdogMs, 10_000));
       watchdog.unref();
-      void run().catch((err: unknown) => log.error({ err }, 'informer loop crashed'));
+      // run() catches every failure itself; this is the last line against a bug in it.
+      const launch = (): void => {
+        run().catch((err: unknown) => {
+          log.error({ err }, 'informer loop crashed; restarting it');
+          if (!stopped) setTimeout(launch, 1000).unref();
+        });
+      };
+      launch();
     },
     stop() {
       stopped = true;
