@@ -126,14 +126,19 @@ export function startController(options: ControllerOptions): Controller {
     },
   });
 
-  const onChanges = (changes: readonly StoreChange[], wasSynced: boolean): void => {
+  let initialSync = false;
+  const onChanges = (changes: readonly StoreChange[]): void => {
     let relevant = false;
     for (const c of changes) {
       if (relevance.isRelevant(c)) relevant = true;
       else skippedChanges++;
     }
     // The informer that completes the initial sync triggers the first build, relevant or not.
-    if (relevant || (!wasSynced && allSynced())) batcher.trigger();
+    if (!initialSync && allSynced()) {
+      initialSync = true;
+      relevant = true;
+    }
+    if (relevant) batcher.trigger();
   };
 
   for (const kind of WATCHED_KINDS) {
@@ -142,12 +147,11 @@ export function startController(options: ControllerOptions): Controller {
       ...(options.watchdogMs === undefined ? {} : { watchdogMs: options.watchdogMs }),
       handlers: {
         replace(k, items) {
-          const wasSynced = allSynced();
-          onChanges(store.replace(k, items), wasSynced);
+          onChanges(store.replace(k, items));
         },
         event(k, type, object) {
           const change = store.apply(k, type, object);
-          if (change !== undefined) onChanges([change], true);
+          if (change !== undefined) onChanges([change]);
         },
       },
     });

@@ -126,9 +126,11 @@ export function createInformer(options: InformerOptions): Informer {
       if (notServed) continue;
       version = v;
       resourceVersion = rv;
-      handlers.replace(kind.kind, items);
       if (!synced) log.info({ items: items.length, version: v }, 'informer synced');
+      // Synced before the handler runs, so the handler sees the whole set synced when this
+      // list is the last one to arrive.
       synced = true;
+      handlers.replace(kind.kind, items);
       return;
     }
     throw new ControllerError('KUBE_KIND_NOT_SERVED', `${kind.kind}: none of ${kind.versions.join(', ')} is served by ${kind.group || 'core'} (${lastAnswer}); are the CRDs installed?`, 404);
