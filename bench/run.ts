@@ -7,17 +7,17 @@ import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import {
-  CLK_TCK, cpuTimes, killAllSync, loadAverage, pinSelf, startServer, stopAll,
+  CLK_TCK, cpuTimes, killAllSync, loadAverage, pinSelf, stopAll,
   treeCpuSeconds, usePidFile,
 } from './lib/procs.ts';
 import type { Server } from './lib/procs.ts';
+import { BACKEND_BODY, FILTER_PATH, middlePath, ports } from './lib/configs.ts';
 import {
-  BACKEND_BODY, FILTER_PATH, fluxgateBaseYaml, fluxgateRoutesYaml, middlePath, nginxBackendConf,
-  nginxProxyConf, nginxRoutesConf, nodeProxySpec, ports,
-} from './lib/configs.ts';
+  fluxgateConfigDir, portTaken, sh, snapshotFluxgate, startBackend, startFluxgate, startNginxProxy, startNodeProxy,
+} from './lib/servers.ts';
+import type { Ctx } from './lib/servers.ts';
 import { get, getH2c, runH2load, startWrk, waitFor200 } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
 import { measureConfigChanges } from './lib/config-change.ts';
@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '50' },
     changes: { type: 'string' },
     'port-base': { type: 'string', default: '18100' },
+    'fluxgate-ref': { type: 'string' },
     results: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -48,7 +49,9 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
     [--routes 1,1000,10000] [--targets direct,nginx,node,fluxgate] [--connections C]
-    [--changes N] [--port-base P] [--results FILE]
+    [--changes N] [--port-base P] [--results FILE] [--fluxgate-ref GIT_REF]
+  FluxGate runs from a snapshot of src/ taken at start (the working tree, or GIT_REF), so
+  edits made in the tree during the run do not reach the processes being measured.
 `);
   process.exit(0);
 }
@@ -100,7 +103,7 @@ interface Workload {
 
 const all: readonly TargetName[] = ['direct', 'nginx', 'node', 'fluxgate'];
 const proxies: readonly TargetName[] = ['nginx', 'node', 'fluxgate'];
-const WORKLOADS: Workload[] = [
+const WORKLOADS: Workload[] = ([
   { id: 'h1', title: `HTTP/1.1 keep-alive, ${CONNECTIONS} connections, 1 route`, proto: 'h1', routes: 1, path: middlePath(1), connections: CONNECTIONS, seconds: SECONDS, targets: all, check: 'plain' },
   { id: 'h1-latency', title: 'HTTP/1.1 keep-alive, 1 connection (latency), 1 route', proto: 'h1', routes: 1, path: middlePath(1), connections: 1, seconds: LATENCY_SECONDS, targets: all, check: 'plain' },
   { id: 'h2c', title: 'h2c prior knowledge, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: middlePath(1), connections: 5, seconds: SECONDS, targets: all, check: 'plain' },
@@ -109,7 +112,7 @@ const WORKLOADS: Workload[] = [
     id: `h1-${n}`, title: `HTTP/1.1, ${CONNECTIONS} connections, ${n} routes (middle one requested)`, proto: 'h1', routes: n, path: middlePath(n),
     connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'plain',
   })),
-].map((w) => ({ ...w, targets: w.targets.filter((t) => TARGETS.includes(t)) })).filter((w) => w.targets.length > 0);
+] as Workload[]).map((w): Workload => ({ ...w, targets: w.targets.filter((t) => TARGETS.includes(t)) })).filter((w) => w.targets.length > 0);
 
 // ---- servers ------------------------------------------------------------------------------
 const servers = new Map<string, Server>();
@@ -124,56 +127,35 @@ function origin(t: TargetName, n: number, proto: 'h1' | 'h2c'): string {
   }
 }
 
-function writeFile(path: string, text: string): string {
-  writeFileSync(path, text);
-  return path;
+let fluxgateSource = 'not run';
+
+function allPorts(): number[] {
+  const list = [P.backendH1, P.backendH2c];
+  for (const n of SIZES) list.push(P.nginx(n).h1, P.nginx(n).h2c, P.node(n).h1, P.node(n).h2c, P.fluxgate(n).http, P.fluxgate(n).admin);
+  return list;
 }
 
-async function startAll(lifetimeSec: number, work: string): Promise<Map<string, string>> {
+async function startAll(c: Ctx): Promise<Map<string, string>> {
+  // A stray server on one of our ports would answer in place of ours and fool every check.
+  const taken = [];
+  for (const port of allPorts()) if (await portTaken(port)) taken.push(port);
+  if (taken.length > 0) throw new Error(`ports already in use on 127.0.0.1: ${taken.join(', ')} (another run? use --port-base)`);
   const problems = new Map<string, string>();
-  const logs = join(work, 'logs');
-  mkdirSync(logs, { recursive: true });
-
-  const bdir = join(work, 'backend');
-  mkdirSync(bdir, { recursive: true });
-  const bconf = writeFile(join(bdir, 'nginx.conf'), nginxBackendConf(bdir, P));
-  servers.set('backend', startServer({ name: 'backend', core: LOAD_CORE, cmd: 'nginx', args: ['-p', bdir, '-e', 'stderr', '-c', bconf], log: join(logs, 'backend.log'), lifetimeSec }));
-
   const waits: Promise<void>[] = [];
-  const track = (k: string, url: string, timeoutMs: number): void => {
-    const s = servers.get(k) as Server;
+  const track = (k: string, s: Server, url: string, timeoutMs: number): void => {
+    servers.set(k, s);
     waits.push(waitFor200(url, timeoutMs, () => !s.exited).catch((err: unknown) => {
       problems.set(k, `did not start: ${(err as Error).message} (log: ${s.log})`);
     }));
   };
-  track('backend', `http://127.0.0.1:${P.backendH1}/`, 20_000);
-
+  track('backend', startBackend(c), `http://127.0.0.1:${P.backendH1}/`, 20_000);
+  const src = join(c.work, 'fluxgate-src');
+  if (TARGETS.includes('fluxgate')) fluxgateSource = snapshotFluxgate(REPO, src, flags['fluxgate-ref']);
   for (const n of SIZES) {
-    if (TARGETS.includes('nginx')) {
-      const dir = join(work, `nginx-${n}`);
-      mkdirSync(dir, { recursive: true });
-      writeFile(join(dir, 'routes.conf'), nginxRoutesConf(n));
-      const conf = writeFile(join(dir, 'nginx.conf'), nginxProxyConf(dir, P, n));
-      servers.set(`nginx-${n}`, startServer({ name: `nginx-${n}`, core: PROXY_CORE, cmd: 'nginx', args: ['-p', dir, '-e', 'stderr', '-c', conf], log: join(logs, `nginx-${n}.log`), lifetimeSec }));
-      track(`nginx-${n}`, `${origin('nginx', n, 'h1')}${middlePath(n)}`, 60_000);
-    }
-    if (TARGETS.includes('node')) {
-      const spec = writeFile(join(work, `node-proxy-${n}.json`), nodeProxySpec(P, n));
-      servers.set(`node-${n}`, startServer({ name: `node-${n}`, core: PROXY_CORE, cmd: NODE, args: [join(REPO, 'bench', 'node-proxy.ts'), spec], log: join(logs, `node-proxy-${n}.log`), lifetimeSec, cwd: REPO }));
-      track(`node-${n}`, `${origin('node', n, 'h1')}${middlePath(n)}`, 300_000);
-    }
-    if (TARGETS.includes('fluxgate')) {
-      const dir = join(work, `fluxgate-${n}`, 'config');
-      mkdirSync(dir, { recursive: true });
-      writeFile(join(dir, 'base.yaml'), fluxgateBaseYaml(P, n));
-      writeFile(join(dir, 'routes.yaml'), fluxgateRoutesYaml(n));
-      servers.set(`fluxgate-${n}`, startServer({
-        name: `fluxgate-${n}`, core: PROXY_CORE, cmd: NODE,
-        args: [join(REPO, 'src', 'main.ts'), 'serve', '--config', dir, '--bind-address', '127.0.0.1', '--admin-address', `127.0.0.1:${P.fluxgate(n).admin}`],
-        log: join(logs, `fluxgate-${n}.log`), lifetimeSec, cwd: REPO,
-      }));
-      track(`fluxgate-${n}`, `${origin('fluxgate', n, 'h1')}${middlePath(n)}`, 300_000);
-    }
+    const url = (t: TargetName): string => `${origin(t, n, 'h1')}${middlePath(n)}`;
+    if (TARGETS.includes('nginx')) track(`nginx-${n}`, startNginxProxy(c, n), url('nginx'), 60_000);
+    if (TARGETS.includes('node')) track(`node-${n}`, startNodeProxy(c, n), url('node'), 300_000);
+    if (TARGETS.includes('fluxgate')) track(`fluxgate-${n}`, startFluxgate(c, src, n), url('fluxgate'), 300_000);
   }
   await Promise.all(waits);
   return problems;
@@ -230,7 +212,7 @@ async function measure(w: Workload, t: TargetName, seconds: number, round: numbe
     backendCpuUsPerReq: ((b1 - b0) / req) * 1e6,
     core0Busy: busy(PROXY_CORE), core1Busy: busy(LOAD_CORE),
     failed: r.failed, errorDetail: r.errorDetail, loadavg: load0,
-    alive: !proxy.exited,
+    alive: !proxy.exited && !backend.exited,
   };
 }
 
@@ -238,12 +220,6 @@ function rotate<T>(xs: readonly T[], by: number): T[] {
   if (xs.length === 0) return [];
   const k = ((by % xs.length) + xs.length) % xs.length;
   return [...xs.slice(k), ...xs.slice(0, k)];
-}
-
-function sh(cmd: string, args: string[]): string {
-  // Some tools (nginx -v, wrk --version) print to stderr and exit non-zero: take both streams.
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return `${r.stdout?.toString() ?? ''}${r.stderr?.toString() ?? ''}`.trim();
 }
 
 function machine(): Machine {
@@ -279,7 +255,8 @@ async function main(): Promise<number> {
   log(`proxy under test on core ${PROXY_CORE}, load generator + backend + this script on core ${LOAD_CORE}`);
 
   const loadBefore = loadAverage();
-  const problems = await startAll(lifetime, work);
+  const ctx: Ctx = { repo: REPO, work, ports: P, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, lifetimeSec: lifetime, node: NODE };
+  const problems = await startAll(ctx);
   for (const [k, why] of problems) log(`WARNING ${k} ${why}`);
   if (problems.has('backend')) throw new Error(`backend did not start: ${problems.get('backend')}`);
 
@@ -315,7 +292,7 @@ async function main(): Promise<number> {
   const fg = servers.get(`fluxgate-${BIG}`);
   if (fg !== undefined && !problems.has(`fluxgate-${BIG}`) && !fg.exited && CHANGES > 0) {
     const base = {
-      configDir: join(work, `fluxgate-${BIG}`, 'config'), stagingDir: join(work, `fluxgate-${BIG}`),
+      configDir: fluxgateConfigDir(ctx, BIG), stagingDir: join(work, `fluxgate-${BIG}`),
       origin: origin('fluxgate', BIG, 'h1'), loadConnections: CONNECTIONS, loadCore: LOAD_CORE,
       perChangeTimeoutMs: 15_000, gapMs: 1000,
     };
@@ -336,7 +313,7 @@ async function main(): Promise<number> {
 
   const result: RunResult = {
     command, started: started.toISOString(), finished: new Date().toISOString(), quick,
-    machine: machine(), loadBefore, loadAfter,
+    machine: machine(), fluxgateSource, loadBefore, loadAfter,
     settings: { rounds: ROUNDS, seconds: SECONDS, latencySeconds: LATENCY_SECONDS, warmup: WARMUP, connections: CONNECTIONS, sizes: SIZES, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, changes: CHANGES },
     workloads: WORKLOADS.map((w) => ({ id: w.id, title: w.title, path: w.path, routes: w.routes, proto: w.proto, connections: w.connections })),
     cells, disabled, samples, changes, exitedEarly,

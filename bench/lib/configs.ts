@@ -50,8 +50,7 @@ daemon off;
 master_process on;
 pid ${dir}/nginx.pid;
 error_log stderr warn;
-worker_rlimit_nofile 65536;
-events { worker_connections 16384; }
+events { worker_connections 4096; }
 `;
 
 /**

@@ -15,6 +15,7 @@ export interface LoadResult {
   readonly p50Us?: number;
   readonly p99Us?: number;
   readonly meanUs: number;
+  readonly maxUs: number;
   /** Failed requests: non-2xx/3xx responses plus socket errors and timeouts. */
   readonly failed: number;
   readonly errorDetail: Record<string, number>;
@@ -57,13 +58,13 @@ export function startWrk(o: WrkOptions): RunningTool {
     const j = JSON.parse(line.slice(8)) as {
       requests: number; duration_us: number;
       errors: Record<string, number>;
-      latency_us: { p50: number; p99: number; mean: number };
+      latency_us: { p50: number; p99: number; mean: number; max: number };
     };
     const seconds = j.duration_us / 1e6;
     const failed = Object.values(j.errors).reduce((a, b) => a + b, 0);
     return {
       requests: j.requests, seconds, rps: j.requests / seconds,
-      p50Us: j.latency_us.p50, p99Us: j.latency_us.p99, meanUs: j.latency_us.mean,
+      p50Us: j.latency_us.p50, p99Us: j.latency_us.p99, meanUs: j.latency_us.mean, maxUs: j.latency_us.max,
       failed, errorDetail: j.errors,
     };
   });
@@ -107,6 +108,7 @@ export function runH2load(o: H2loadOptions): Promise<LoadResult> {
     return {
       requests: ok, seconds, rps: ok / seconds,
       meanUs: toUs(time[5] ?? '0', time[6] ?? 'us'),
+      maxUs: toUs(time[3] ?? '0', time[4] ?? 'us'),
       failed: done - ok + errorDetail.failed + errorDetail.errored,
       errorDetail,
     };

@@ -49,7 +49,10 @@ export interface ChangeSummary {
   readonly latenciesMs: number[];
   readonly timedOut: number;
   readonly polls: number[];
-  readonly load?: { readonly requests: number; readonly rps: number; readonly failed: number; readonly errorDetail: Record<string, number> };
+  readonly load?: {
+    readonly requests: number; readonly rps: number; readonly failed: number; readonly errorDetail: Record<string, number>;
+    readonly p99Us?: number; readonly maxUs: number;
+  };
 }
 
 export interface RunResult {
@@ -58,6 +61,8 @@ export interface RunResult {
   readonly finished: string;
   readonly quick: boolean;
   readonly machine: Machine;
+  /** Where the measured FluxGate came from (working tree snapshot or git ref). */
+  readonly fluxgateSource: string;
   readonly loadBefore: number[];
   readonly loadAfter: number[];
   readonly settings: {
@@ -200,7 +205,7 @@ export function renderReport(r: RunResult): string {
   const out: string[] = [];
   const a = analyse(r);
   out.push('# FluxGate benchmark results', '');
-  out.push(`Produced by \`${r.command}\` (bench/run.ts) on ${r.started.slice(0, 10)}, ${r.started.slice(11, 19)}-${r.finished.slice(11, 19)} UTC, at commit ${m.commit}.${r.quick ? ' **Quick run: too short to rely on.**' : ''}`, '');
+  out.push(`Produced by \`${r.command}\` (bench/run.ts) on ${r.started.slice(0, 10)}, ${r.started.slice(11, 19)}-${r.finished.slice(11, 19)} UTC, at commit ${m.commit}; FluxGate from ${r.fluxgateSource}.${r.quick ? ' **Quick run: too short to rely on.**' : ''}`, '');
   out.push(`Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memGiB} GiB, Linux ${m.kernel}; Node ${m.node}, nginx ${m.nginx}, wrk ${m.wrk}, h2load ${m.h2load}. ` +
     `Load average (1/5/15 min) before: ${r.loadBefore.join(' / ')}, after: ${r.loadAfter.join(' / ')}.`, '');
   out.push(`Settings: ${s.rounds} rounds, ${s.seconds} s per throughput cell and ${s.latencySeconds} s per latency cell, ${s.warmup} s warm-up per cell, ` +
@@ -244,9 +249,9 @@ export function renderReport(r: RunResult): string {
     out.push('Not measured (FluxGate was not serving the largest table).', '');
   } else {
     out.push('A new HTTPRoute file is renamed into the watched config folder; the time runs from the rename to the first 200 on the new route, polled about every 1 ms over one keep-alive connection.', '');
-    out.push('| Condition | changes | p50 ms | p99 ms | max ms | timed out | background req/s | background failed |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+    out.push('| Condition | changes | p50 ms | p99 ms | max ms | timed out | background req/s | background p99 / max ms | background failed |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const c of r.changes) {
-      out.push(`| ${c.underLoad ? `under wrk load (${s.connections} connections on an existing route)` : 'idle'} | ${c.latenciesMs.length + c.timedOut} | ${fmt(median(c.latenciesMs), 1)} | ${fmt(percentile(c.latenciesMs, 99), 1)} | ${fmt(percentile(c.latenciesMs, 100), 1)} | ${c.timedOut} | ${c.load === undefined ? '-' : fmtInt(c.load.rps)} | ${c.load === undefined ? '-' : `${c.load.failed}${c.load.failed > 0 ? ` ${JSON.stringify(c.load.errorDetail)}` : ''}`} |`);
+      out.push(`| ${c.underLoad ? `under wrk load (${s.connections} connections on an existing route)` : 'idle'} | ${c.latenciesMs.length + c.timedOut} | ${fmt(median(c.latenciesMs), 1)} | ${fmt(percentile(c.latenciesMs, 99), 1)} | ${fmt(percentile(c.latenciesMs, 100), 1)} | ${c.timedOut} | ${c.load === undefined ? '-' : fmtInt(c.load.rps)} | ${c.load === undefined ? '-' : `${fmt((c.load.p99Us ?? NaN) / 1000, 1)} / ${fmt(c.load.maxUs / 1000, 1)}`} | ${c.load === undefined ? '-' : `${c.load.failed}${c.load.failed > 0 ? ` ${JSON.stringify(c.load.errorDetail)}` : ''}`} |`);
     }
     out.push('');
     for (const c of r.changes) out.push(`- ${c.underLoad ? 'under load' : 'idle'}: ${c.latenciesMs.map((x) => x.toFixed(1)).join(', ')} ms`);
