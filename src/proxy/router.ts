@@ -79,8 +79,11 @@ export class CompiledVirtualHost {
   readonly trie: TrieNode = { children: undefined, routes: undefined };
   readonly regex: CompiledRoute[] = [];
   readonly routeCount: number;
+  /** Whether any route matches on the query (else the request path never parses it). */
+  readonly usesQuery: boolean;
 
   constructor(vh: VirtualHost, routes: readonly CompiledRoute[]) {
+    this.usesQuery = routes.some((r) => r.query.length > 0);
     this.id = vh.id;
     this.hostname = vh.hostname;
     this.listenerId = vh.listenerId;
@@ -112,7 +115,8 @@ export class CompiledVirtualHost {
 
   /** The first route (in precedence order) that accepts the request, or undefined. */
   match(path: string, method: string, headers: IncomingHttpHeaders, rawQuery: string): CompiledRoute | undefined {
-    const q: QueryCache = { raw: rawQuery, parsed: undefined };
+    // No per-request allocation unless some route of this host matches on the query.
+    const q: QueryCache = this.usesQuery ? { raw: rawQuery, parsed: undefined } : NO_QUERY;
     let best: CompiledRoute | undefined;
     const exact = this.exact.get(path);
     if (exact !== undefined) best = firstAccepted(exact, best, method, headers, q);
@@ -146,6 +150,9 @@ interface QueryCache {
   readonly raw: string;
   parsed: Map<string, string> | undefined;
 }
+
+/** Shared by hosts without query matches; `accepts` never touches it for them. */
+const NO_QUERY: QueryCache = Object.freeze({ raw: '', parsed: undefined });
 
 function firstAccepted(
   list: readonly CompiledRoute[],
