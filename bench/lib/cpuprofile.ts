@@ -36,12 +36,19 @@ function shortUrl(url: string, repo: string): string {
   return u.replace(/^.*node_modules\//, 'node_modules/');
 }
 
-export function summarise(path: string, repo: string, top = 25): ProfileSummary {
+/**
+ * `window` keeps only samples taken between `fromMs` and `toMs` after the profile started
+ * (which is within a few tens of milliseconds of the process start).
+ */
+export function summarise(path: string, repo: string, top = 25, window?: { fromMs: number; toMs: number }): ProfileSummary {
   const p = JSON.parse(readFileSync(path, 'utf8')) as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   // Sample time per node, from the real deltas (the sampling interval drifts under load).
   const selfUs = new Map<number, number>();
+  let t = 0;
   for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    if (window !== undefined && (t < window.fromMs * 1000 || t > window.toMs * 1000)) continue;
     const id = p.samples[i] as number;
     selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i + 1] ?? p.timeDeltas[i] ?? 0));
   }
