@@ -10,7 +10,7 @@ import type { Pipeline } from '../pipeline/index.ts';
 import { createLogger, createMetrics, startAdminServer } from '../observability/index.ts';
 import type { AdminServer, Logger } from '../observability/index.ts';
 import { ControllerError, createKubeClient, createLocalAddressAllocator, loadKubeConfig, startController } from '../controller/index.ts';
-import type { Controller, LeaderElectionConfig } from '../controller/index.ts';
+import type { Controller, GatewayServiceOptions, LeaderElectionConfig } from '../controller/index.ts';
 import { CONTROLLER_NAME, redactTable } from './serve.ts';
 
 export interface ControllerCommandOptions {
@@ -23,6 +23,8 @@ export interface ControllerCommandOptions {
   readonly leaderElectNamespace?: string;
   readonly leaderElectName?: string;
   readonly leaseDurationMs?: number;
+  /** In-cluster mode: the type of the Service made for each Gateway. */
+  readonly serviceType?: 'LoadBalancer' | 'ClusterIP' | 'NodePort';
   readonly logger?: Logger;
 }
 
@@ -60,11 +62,18 @@ export async function startControllerCommand(options: ControllerCommandOptions):
       ...(options.leaseDurationMs === undefined ? {} : { leaseDurationMs: options.leaseDurationMs }),
     }
     : undefined;
+  const podNamespace = options.leaderElectNamespace ?? process.env.POD_NAMESPACE ?? 'fluxgate-system';
+  const gatewayServices: GatewayServiceOptions | undefined = options.local ? undefined : {
+    namespace: podNamespace,
+    podSelector: { 'app.kubernetes.io/name': 'fluxgate' },
+    serviceType: options.serviceType ?? 'LoadBalancer',
+  };
   logger.info({ server: client.server, local: options.local, leaderElect: options.leaderElect, identity }, 'starting controller');
   const controller = startController({
     client, pipeline, controllerName: CONTROLLER_NAME, logger,
     ...(allocator === undefined ? {} : { allocator }),
     ...(leaderElection === undefined ? {} : { leaderElection }),
+    ...(gatewayServices === undefined ? {} : { gatewayServices }),
   });
 
   let admin: AdminServer | undefined;
@@ -94,7 +103,9 @@ export const CONTROLLER_USAGE = `  fluxgate controller [--kubeconfig PATH] [--lo
       --local             each Gateway on its own loopback address 127.0.x.y (no kube-proxy)
       --metrics-address   health, readiness, metrics and debug (default 127.0.0.1:9902; '' disables)
       --leader-elect      only the Lease holder writes status (run with several replicas)
-      --leader-elect-namespace NS   where the Lease lives (default $POD_NAMESPACE or fluxgate-system)
+      --leader-elect-namespace NS   where the Lease (and in-cluster, each Gateway's Service) lives
+                          (default $POD_NAMESPACE or fluxgate-system)
+      --service-type T    in-cluster: type of the Service made per Gateway (default LoadBalancer)
 `;
 
 /** Parses `fluxgate controller` flags, runs until SIGINT/SIGTERM, returns the exit code. */
@@ -111,11 +122,17 @@ export async function runControllerCli(args: readonly string[]): Promise<number>
         'leader-elect-namespace': { type: 'string' },
         'leader-elect-name': { type: 'string' },
         'lease-duration': { type: 'string' },
+        'service-type': { type: 'string' },
       },
       strict: true,
     }));
   } catch (err) {
     process.stderr.write(`fluxgate controller: ${(err as Error).message}\n\n${CONTROLLER_USAGE}`);
+    return 2;
+  }
+  const serviceType = values['service-type'];
+  if (serviceType !== undefined && !['LoadBalancer', 'ClusterIP', 'NodePort'].includes(serviceType)) {
+    process.stderr.write(`fluxgate controller: --service-type must be LoadBalancer, ClusterIP or NodePort\n`);
     return 2;
   }
   let running: RunningController;
@@ -128,6 +145,7 @@ export async function runControllerCli(args: readonly string[]): Promise<number>
       ...(values['leader-elect-namespace'] === undefined ? {} : { leaderElectNamespace: values['leader-elect-namespace'] }),
       ...(values['leader-elect-name'] === undefined ? {} : { leaderElectName: values['leader-elect-name'] }),
       ...(values['lease-duration'] === undefined ? {} : { leaseDurationMs: Number(values['lease-duration']) * 1000 }),
+      ...(values['service-type'] === undefined ? {} : { serviceType: values['service-type'] as 'LoadBalancer' | 'ClusterIP' | 'NodePort' }),
     });
   } catch (err) {
     if (err instanceof ControllerError) {

@@ -19,6 +19,9 @@ import { createLeaderElector } from './leader-election.ts';
 import type { LeaderElector } from './leader-election.ts';
 import { createLeaseApi } from './lease-api.ts';
 import type { LocalAddressAllocator } from './local-addresses.ts';
+import { createServiceProvisioner } from './service-provisioner.ts';
+import { gatewayServiceName, serviceAddresses } from './gateway-services.ts';
+import type { GatewayServiceOptions } from './gateway-services.ts';
 
 export interface LeaderElectionConfig {
   readonly namespace: string;
@@ -36,6 +39,8 @@ export interface ControllerOptions {
   readonly logger: Logger;
   /** Local mode: per-Gateway loopback addresses (the pipeline's gatewayAddress reads it). */
   readonly allocator?: LocalAddressAllocator;
+  /** In-cluster mode: one Service per Gateway in front of the FluxGate pods (leader only). */
+  readonly gatewayServices?: GatewayServiceOptions;
   /** Without it this replica always writes status (a single replica). */
   readonly leaderElection?: LeaderElectionConfig;
   readonly holdOffMs?: number;
@@ -79,7 +84,13 @@ export function startController(options: ControllerOptions): Controller {
 
   const startWriter = (): void => {
     writer?.stop();
-    writer = createStatusWriter({ client, store, controllerName, logger });
+    const services = options.gatewayServices;
+    writer = createStatusWriter({
+      client, store, controllerName, logger,
+      ...(services === undefined ? {} : {
+        gatewayAddresses: (ns: string, name: string) => serviceAddresses(store.get('Service', services.namespace, gatewayServiceName(ns, name))),
+      }),
+    });
     if (latestStatuses !== undefined) void writer.sync(latestStatuses);
   };
   const stopWriter = (): void => {
@@ -87,6 +98,9 @@ export function startController(options: ControllerOptions): Controller {
     writer?.stop();
     writer = undefined;
   };
+
+  const provisioner = options.gatewayServices === undefined ? undefined
+    : createServiceProvisioner({ client, store, controllerName, options: options.gatewayServices, logger });
 
   const informers: Informer[] = [];
   const allSynced = (): boolean => informers.every((i) => i.synced());
@@ -104,7 +118,9 @@ export function startController(options: ControllerOptions): Controller {
       log.info({ rebuilds }, 'first configuration applied');
       resolveReady();
     }
-    if (leader) await writer?.sync(snapshot.statuses);
+    if (!leader) return;
+    await provisioner?.sync(resources);
+    await writer?.sync(snapshot.statuses);
   }
 
   function ourGateways(resources: Resources): Gateway[] {

@@ -12,4 +12,5 @@ export type { KubeClient } from './kube-client.ts';
 export { createLocalAddressAllocator } from './local-addresses.ts';
 export type { LocalAddressAllocator } from './local-addresses.ts';
 export { ControllerError } from './errors.ts';
+export type { GatewayServiceOptions } from './gateway-services.ts';
 export { supportedFeatures } from './supported-features.ts';

@@ -83,7 +83,7 @@ export function createRelevance(store: Store, controllerName: string): Relevance
       case 'ReferenceGrant':
         return either.some((g) => asArray(spec(g).from).some((f) => current().namespacesInUse.has(String((f as Ref).namespace))));
       case 'Service':
-        return either.some((s) => current().services.has(nsName(s)));
+        return either.some((s) => current().services.has(nsName(s)) || s.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'fluxgate');
       case 'EndpointSlice':
         return either.some((e) => current().services.has(`${e.metadata?.namespace ?? ''}/${e.metadata?.labels?.['kubernetes.io/service-name'] ?? ''}`));
       case 'Secret':

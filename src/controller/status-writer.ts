@@ -22,6 +22,11 @@ export interface StatusWriterOptions {
   readonly now?: () => number;
   readonly concurrency?: number;
   readonly maxConflictRetries?: number;
+  /**
+   * In-cluster mode: the addresses a Gateway reports (its Service's), replacing the bound
+   * addresses the pipeline computed (all interfaces, which say nothing to a client).
+   */
+  readonly gatewayAddresses?: (namespace: string, name: string) => readonly { type: string; value: string }[];
 }
 
 export interface StatusWriteStats {
@@ -74,7 +79,13 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
           return accepted ? { ...merged, supportedFeatures: supportedFeatures() } : merged;
         } });
       } else if (s.kind === 'Gateway') {
-        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeOwnedStatus(s.status, e, t) });
+        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => {
+          const merged = mergeOwnedStatus(s.status, e, t);
+          if (options.gatewayAddresses === undefined) return merged;
+          const addresses = options.gatewayAddresses(s.namespace ?? '', s.name);
+          const { addresses: _bound, ...rest } = merged;
+          return addresses.length > 0 ? { ...rest, addresses: [...addresses] } : rest;
+        } });
       } else if (ROUTE_KINDS.includes(s.kind)) {
         const parents = (s.status as { parents?: unknown } | undefined)?.parents;
         out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeRouteStatus(parents, e, controllerName, s.namespace ?? '', t) });

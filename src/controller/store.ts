@@ -76,11 +76,14 @@ export function slim(object: KubeObject): KubeObject {
 }
 
 /**
- * Status and resourceVersion are left out: the translator never reads status, and our own
- * status writes must not trigger a rebuild (that would loop once per write).
+ * Status and resourceVersion are left out (except a Service's status): the translator never
+ * reads status, and our own status writes must not trigger a rebuild (that would loop once per
+ * write).
  */
 export function fingerprint(object: KubeObject): string {
-  const { status: _status, metadata, ...rest } = object;
+  const { status, metadata, ...rest } = object;
+  // A Service's status holds its load-balancer addresses, which a Gateway reports in-cluster.
+  if (object.kind === 'Service' && status !== undefined) rest.status = status;
   const { resourceVersion: _rv, managedFields: _mf, ...meta } = metadata ?? {};
   return JSON.stringify([meta, rest]);
 }
