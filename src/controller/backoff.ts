@@ -1,6 +1,7 @@
-// Exponential backoff with jitter for watch and list restarts. The cap is low on purpose: after
-// an API server outage every informer must be watching again within a few seconds, and a
-// handful of kinds retrying every few seconds is no load for an API server.
+// Exponential backoff with jitter for watch and list restarts. The cap (2 s) is low on purpose:
+// after an API server outage every informer must be watching again quickly (changes made during
+// the outage must serve within 5 s of recovery), and nine kinds retrying every two seconds is no
+// load for an API server.
 export interface BackoffOptions {
   readonly initialMs?: number;
   readonly maxMs?: number;
@@ -12,7 +13,7 @@ export interface BackoffOptions {
 /** Delay before attempt number `failures` (1 = first retry). */
 export function backoffDelay(failures: number, options: BackoffOptions = {}): number {
   const initial = options.initialMs ?? 250;
-  const max = options.maxMs ?? 4000;
+  const max = options.maxMs ?? 2000;
   const jitter = options.jitter ?? 0.2;
   const random = options.random ?? Math.random;
   const raw = Math.min(max, initial * 2 ** Math.max(0, failures - 1));

@@ -173,7 +173,7 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
         retryFailures = 0;
       } else if (pending === undefined && !stopped) {
         retryFailures++;
-        const delay = backoffDelay(retryFailures, { initialMs: 500, maxMs: 4000 });
+        const delay = backoffDelay(retryFailures, { initialMs: 500, maxMs: 2000 });
         if (retryTimer !== undefined) clearTimeout(retryTimer);
         retryTimer = setTimeout(() => {
           retryTimer = undefined;
