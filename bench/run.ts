@@ -41,6 +41,7 @@ const { values: flags } = parseArgs({
     'port-base': { type: 'string', default: '18100' },
     'fluxgate-ref': { type: 'string' },
     results: { type: 'string' },
+    'report-only': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -50,6 +51,7 @@ if (flags.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
     [--routes 1,1000,10000] [--targets direct,nginx,node,fluxgate] [--connections C]
     [--changes N] [--port-base P] [--results FILE] [--fluxgate-ref GIT_REF]
+    [--report-only RESULTS.json]   re-render the report from a saved run (no measuring)
   FluxGate runs from a snapshot of src/ taken at start (the working tree, or GIT_REF), so
   edits made in the tree during the run do not reach the processes being measured.
 `);
@@ -67,6 +69,8 @@ const SIZES = [...new Set([1, ...flags.routes.split(',').map(Number)])].filter((
 const TARGETS = flags.targets.split(',').filter((t): t is TargetName => ['direct', 'nginx', 'node', 'fluxgate'].includes(t));
 const RESULTS = flags.results ?? join(REPO, 'bench', quick ? 'out/RESULTS.quick.md' : 'RESULTS.md');
 const BIG = SIZES[SIZES.length - 1] as number;
+/** Hand-written analysis (profiles, causes), appended to the report. */
+const ANALYSIS = join(REPO, 'bench', 'ANALYSIS.md');
 
 const cores = availableParallelism();
 const PROXY_CORE = 0;
@@ -307,9 +311,9 @@ async function main(): Promise<number> {
   }
 
   const loadAfter = loadAverage();
+  const exitedEarly = [...servers.values()].filter((s) => s.exited).map((s) => s.name);
   log('stopping servers');
   await stopAll();
-  const exitedEarly = [...servers.values()].filter((s) => s.name.startsWith('fluxgate') && s.exited).map((s) => s.name);
 
   const result: RunResult = {
     command, started: started.toISOString(), finished: new Date().toISOString(), quick,
@@ -321,13 +325,20 @@ async function main(): Promise<number> {
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(OUT, `results-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(OUT, 'results-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeReport(RESULTS, result);
+  writeReport(RESULTS, result, ANALYSIS);
   log(`wrote ${RESULTS} and bench/out/results-${stamp}.json`);
   return 0;
 }
 
 try {
-  process.exitCode = await main();
+  if (flags['report-only'] !== undefined) {
+    const saved = JSON.parse(readFileSync(flags['report-only'], 'utf8')) as RunResult;
+    const target = flags.results ?? join(REPO, 'bench', saved.quick ? 'out/RESULTS.quick.md' : 'RESULTS.md');
+    writeReport(target, saved, ANALYSIS);
+    log(`wrote ${target} from ${flags['report-only']}`);
+  } else {
+    process.exitCode = await main();
+  }
 } catch (err) {
   log(`FAILED: ${(err as Error).stack ?? String(err)}`);
   process.exitCode = 1;

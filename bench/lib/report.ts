@@ -1,6 +1,6 @@
 // Turns one run's samples into bench/RESULTS.md: medians, per-round ratios, the issue's
 // targets with PASS/FAIL, and notes on what limits each figure.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fmt, fmtInt, median, percentile } from './stats.ts';
 
 export type TargetName = 'direct' | 'nginx' | 'node' | 'fluxgate';
@@ -194,11 +194,13 @@ export function targets(r: RunResult): TargetRow[] {
   return rows;
 }
 
-export function writeReport(path: string, r: RunResult): void {
-  writeFileSync(path, renderReport(r));
+/** Writes the report; `analysisPath` (hand-written notes) is appended when it exists. */
+export function writeReport(path: string, r: RunResult, analysisPath?: string): void {
+  const analysis = analysisPath !== undefined && existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : undefined;
+  writeFileSync(path, renderReport(r, analysis));
 }
 
-export function renderReport(r: RunResult): string {
+export function renderReport(r: RunResult, analysis?: string): string {
   const big = Math.max(...r.settings.sizes);
   const m = r.machine;
   const s = r.settings;
@@ -258,11 +260,55 @@ export function renderReport(r: RunResult): string {
     out.push('');
   }
 
+  out.push('## What limits these figures (generated from this run)', '');
+  for (const line of limits(r)) out.push(`- ${line}`);
+  out.push('');
+  out.push(METHOD);
+
   if (r.disabled.length > 0 || r.exitedEarly.length > 0) {
     out.push('## Not measured', '');
     for (const d of r.disabled) out.push(`- \`${d.workload}\` / ${LABEL[d.target]}: ${d.reason}`);
     for (const e of r.exitedEarly) out.push(`- ${e} exited during the run`);
     out.push('');
   }
+  if (analysis !== undefined) out.push('', analysis.trim());
   return `${out.join('\n')}\n`;
 }
+
+/** Observations that follow from the numbers of this run. */
+function limits(r: RunResult): string[] {
+  const out: string[] = [];
+  const med = (w: string, t: TargetName, f: (s: Sample) => number | undefined): number | undefined =>
+    median(r.samples.filter((x) => x.workload === w && x.target === t).map(f).filter((v): v is number => v !== undefined));
+  const load = Math.max(...r.loadBefore.slice(0, 1), ...r.loadAfter.slice(0, 1));
+  const sampleLoad = median(r.samples.map((x) => x.loadavg));
+  out.push(`Machine load: the 1-minute load average was ${fmt(sampleLoad, 1)} (median over cells; ${fmt(load, 1)} at most at start/end) on ${r.machine.nproc} cores. ` +
+    (sampleLoad !== undefined && sampleLoad > 2.5 ? 'Other work shared the cores, so every figure here is noisy; the per-round ratios (both sides measured minutes apart at most) are more trustworthy than absolute req/s.' : 'The machine was otherwise quiet.'));
+  for (const t of ['nginx', 'node', 'fluxgate'] as const) {
+    const util = med('h1', t, (x) => x.proxyUtil);
+    const c1 = med('h1', t, (x) => x.core1Busy);
+    if (util === undefined) continue;
+    if (util < 0.9) {
+      out.push(`${LABEL[t]} (h1) used ${fmt(util * 100, 0)}% of its core while core ${r.settings.loadCore} (wrk + backend) was ${fmt((c1 ?? NaN) * 100, 0)}% busy: its req/s is limited by the load side${c1 !== undefined && c1 > 0.95 ? ' (one core for wrk and the backend)' : ' or by other processes on its core'}, not by the proxy; its CPU/request is still a valid figure.`);
+    } else {
+      out.push(`${LABEL[t]} (h1) saturated its core (${fmt(util * 100, 0)}%): its req/s is its own limit on one core.`);
+    }
+  }
+  const direct = med('h1', 'direct', (x) => x.rps);
+  const bcpu = med('h1', 'direct', (x) => x.proxyCpuUsPerReq);
+  if (direct !== undefined) out.push(`Direct: ${fmtInt(direct)} req/s with wrk and the backend sharing one core (backend ${fmt(bcpu, 1)} us CPU per request), so every proxied figure is far below the physical limit of the load side.`);
+  out.push('CPU/request comes from /proc/<pid>/stat in clock ticks (1/' + r.machine.clkTck + ' s); over a ' + r.settings.seconds + ' s window its resolution is well under 1%. It counts all threads of the proxy (libuv pool, GC helpers) and its child processes, not the kernel\'s softirq work for its sockets.');
+  out.push('Latency (p50/p99) of the throughput workloads is mostly queueing (50 connections kept busy), so the added-latency target uses the 1-connection workload; wrk measures from its own send to the last byte, coordinated omission included.');
+  out.push('h2load reports no percentiles, so h2c latency is its mean.');
+  return out;
+}
+
+const METHOD = `## Method
+
+- **Backend**: nginx (one worker, pinned to core 1) answering a fixed 23-byte 200 from memory, HTTP/1.1 and h2c on two ports. Chosen over a Node server because it costs a few us of CPU per request, so the backend, which must share core 1 with the load generator, takes as little of it as possible. It echoes the filter's request header so the harness can check the filter works.
+- **Targets**: \`direct\` (wrk to the backend: the load side's own limit); **nginx** (Debian's, one worker, N prefix \`location\`s, upstream keep-alive 256, X-Forwarded-For/Proto set like a Gateway does); a **plain Node proxy**, fastify + @fastify/http-proxy (undici, keep-alive), one plugin registration per route prefix; **FluxGate** (\`node src/main.ts serve --config DIR\`, run from a copy of src/ taken at start) with generated Gateway API YAML. Each proxy gets one process per table size, all started up front and pinned to core 0; the idle ones cost nothing measurable.
+- **Route shape**: N HTTPRoutes, route i matches PathPrefix \`/r/<i, 5 digits>\`; all paths have the same length, so Gateway API precedence orders them by name, and the load requests route floor(N/2) (a linear scan would pay for half the table). One more route, \`/filter\`, has a RequestHeaderModifier (add) and ResponseHeaderModifier (set); nginx does the same with proxy_set_header / proxy_hide_header + add_header, fastify with rewriteRequestHeaders / rewriteHeaders.
+- **Load**: wrk -t1 (keep-alive HTTP/1.1), h2load -t1 -c5 -m10 (h2c prior knowledge; nginx 1.22 supports h2c with \`listen ... http2\` without TLS; the upstream side stays HTTP/1.1 for all proxies because nginx cannot proxy to h2c). Warm-up once per cell, then every round runs every cell, with the order of workloads and of targets rotated each round.
+- **CPU per request**: utime+stime of the proxy's process tree from /proc over the measured window, divided by the requests wrk/h2load counted. This is the primary figure: req/s swings 20-30% between runs on these machines, CPU per request much less.
+- **Config change latency**: with FluxGate serving the largest table and wrk loading an existing route, a new HTTPRoute file is written next to the watched folder and renamed into it; the time runs from the rename to the first 200 on the new route, polled every ~1 ms on one keep-alive connection. A change that does not answer 200 within 15 s counts as timed out. Failed requests of the background load are wrk's non-2xx/3xx responses plus its socket errors and timeouts (a request unanswered after 5 s).
+`;
