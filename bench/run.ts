@@ -226,6 +226,26 @@ function rotate<T>(xs: readonly T[], by: number): T[] {
   return [...xs.slice(k), ...xs.slice(0, k)];
 }
 
+/**
+ * FluxGate's own timing of each reload ("configuration applied" log lines: translateMs,
+ * totalMs of the pipeline) between two wall-clock times, to split the end-to-end change
+ * latency into file loading and pipeline. Best effort: the log format is FluxGate's.
+ */
+function pipelineTimes(logFile: string, fromMs: number, toMs: number): { translateMs: number; totalMs: number }[] {
+  const out: { translateMs: number; totalMs: number }[] = [];
+  let text = '';
+  try { text = readFileSync(logFile, 'utf8'); } catch { return out; }
+  for (const line of text.split('\n')) {
+    if (!line.includes('configuration applied')) continue;
+    try {
+      const j = JSON.parse(line) as { time?: string; translateMs?: number; totalMs?: number };
+      const t = Date.parse(j.time ?? '');
+      if (t >= fromMs && t <= toMs && typeof j.totalMs === 'number') out.push({ translateMs: j.translateMs ?? NaN, totalMs: j.totalMs });
+    } catch { /* not JSON */ }
+  }
+  return out;
+}
+
 function machine(): Machine {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   return {
@@ -300,11 +320,16 @@ async function main(): Promise<number> {
       origin: origin('fluxgate', BIG, 'h1'), loadConnections: CONNECTIONS, loadCore: LOAD_CORE,
       perChangeTimeoutMs: 15_000, gapMs: 1000,
     };
+    const withPipeline = async (run: Promise<ChangeResult>): Promise<ChangeResult> => {
+      const from = Date.now();
+      const res = await run;
+      return { ...res, pipeline: pipelineTimes(fg.log, from, Date.now()) };
+    };
     log(`config change latency at ${BIG} routes, idle (${Math.ceil(CHANGES / 2)} changes)`);
-    changes.push(await measureConfigChanges({ ...base, changes: Math.ceil(CHANGES / 2), tag: 'idle' }));
+    changes.push(await withPipeline(measureConfigChanges({ ...base, changes: Math.ceil(CHANGES / 2), tag: 'idle' })));
     log(`  ${changes[0]?.latenciesMs.map((x) => x.toFixed(1)).join(' ')} ms`);
     log(`config change latency at ${BIG} routes, under wrk load (${CHANGES} changes)`);
-    changes.push(await measureConfigChanges({ ...base, changes: CHANGES, tag: 'load', loadPath: middlePath(BIG) }));
+    changes.push(await withPipeline(measureConfigChanges({ ...base, changes: CHANGES, tag: 'load', loadPath: middlePath(BIG) })));
     log(`  ${changes[1]?.latenciesMs.map((x) => x.toFixed(1)).join(' ')} ms; background load failed requests: ${changes[1]?.load?.failed}`);
   } else {
     log('config change latency: skipped (FluxGate at the largest table is not serving)');

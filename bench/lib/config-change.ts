@@ -40,6 +40,8 @@ export interface ChangeResult {
   readonly polls: number[];
   /** The background load over the whole test, including its failed requests. */
   readonly load?: LoadResult;
+  /** FluxGate's own pipeline timings of the reloads in this test, from its log. */
+  readonly pipeline?: { translateMs: number; totalMs: number }[];
 }
 
 export async function measureConfigChanges(o: ChangeOptions): Promise<ChangeResult> {

@@ -53,6 +53,7 @@ export interface ChangeSummary {
     readonly requests: number; readonly rps: number; readonly failed: number; readonly errorDetail: Record<string, number>;
     readonly p99Us?: number; readonly maxUs: number;
   };
+  readonly pipeline?: { translateMs: number; totalMs: number }[];
 }
 
 export interface RunResult {
@@ -258,6 +259,11 @@ export function renderReport(r: RunResult, analysis?: string): string {
     out.push('');
     for (const c of r.changes) out.push(`- ${c.underLoad ? 'under load' : 'idle'}: ${c.latenciesMs.map((x) => x.toFixed(1)).join(', ')} ms`);
     out.push('');
+    const pl = r.changes.flatMap((c) => c.pipeline ?? []);
+    if (pl.length > 0) {
+      const all = r.changes.flatMap((c) => c.latenciesMs);
+      out.push(`FluxGate's own log splits this: its pipeline (translate + apply, "configuration applied" totalMs) took p50 ${fmt(median(pl.map((x) => x.totalMs)), 0)} ms (translate ${fmt(median(pl.map((x) => x.translateMs)), 0)} ms) of the p50 ${fmt(median(all), 0)} ms end to end; the rest is the watcher's debounce and reading, parsing and validating the YAML of the whole folder.`, '');
+    }
   }
 
   out.push('## What limits these figures (generated from this run)', '');
