@@ -1,0 +1,129 @@
+// Package conformance runs the upstream Gateway API conformance suite (the release pinned in
+// go.mod, the same as the CRDs of the test cluster) against FluxGate.
+//
+// Normally started by `npm run conformance`, which brings the test cluster up, starts the
+// controller, runs this test with -json and checks the report against the per-test results.
+// Direct use (cluster and controller already running):
+//
+//	KUBECONFIG=../.cluster/kubeconfig go test -count=1 -timeout 90m -run TestConformance . \
+//	  -args -conformance-profiles=GATEWAY-HTTP -report-output=/tmp/report.yaml
+//
+// Every upstream flag works (-run-test, -skip-tests, -supported-features, -debug, ...); the
+// defaults below are FluxGate's: GatewayClass "fluxgate", the GATEWAY-HTTP profile, supported
+// features inferred from the GatewayClass status.supportedFeatures, our implementation details.
+package conformance
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/types"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
+	"sigs.k8s.io/gateway-api/conformance"
+	confv1 "sigs.k8s.io/gateway-api/conformance/apis/v1"
+	"sigs.k8s.io/gateway-api/conformance/utils/suite"
+	"sigs.k8s.io/gateway-api/pkg/features"
+)
+
+const (
+	defaultGatewayClass = "fluxgate"
+	defaultProfile      = suite.GatewayHTTPConformanceProfileName
+)
+
+// Implementation details for the report. The URL and contact can be overridden for forks.
+var implementation = confv1.Implementation{
+	Organization: "fluxgate",
+	Project:      "fluxgate",
+	URL:          envOr("FLUXGATE_PROJECT_URL", "https://github.com/fluxgate/fluxgate"),
+	Contact:      []string{envOr("FLUXGATE_CONTACT", "https://github.com/fluxgate/fluxgate/issues")},
+}
+
+func TestConformance(t *testing.T) {
+	opts := conformance.DefaultOptions(t)
+	set := explicitFlags()
+
+	if !set["gateway-class"] {
+		opts.GatewayClassName = defaultGatewayClass
+	}
+	if !set["conformance-profiles"] {
+		opts.ConformanceProfiles = []suite.ConformanceProfileName{defaultProfile}
+	}
+	if !set["organization"] {
+		opts.Implementation.Organization = implementation.Organization
+	}
+	if !set["project"] {
+		opts.Implementation.Project = implementation.Project
+	}
+	if !set["url"] {
+		opts.Implementation.URL = implementation.URL
+	}
+	if !set["version"] {
+		opts.Implementation.Version = packageVersion(t)
+	}
+	if !set["contact"] {
+		opts.Implementation.Contact = implementation.Contact
+	}
+
+	// Upstream infers the supported features from the GatewayClass status only when no single
+	// test is selected; a single-test run must see the same features as the full run, so read
+	// them here in that case.
+	if opts.RunTest != "" && !opts.EnableAllSupportedFeatures &&
+		len(opts.SupportedFeatures) == 0 && len(opts.ExemptFeatures) == 0 {
+		opts.SupportedFeatures = gatewayClassFeatures(t, opts)
+	}
+
+	if opts.ReportOutputPath != "" {
+		require.NoError(t, os.MkdirAll(filepath.Dir(opts.ReportOutputPath), 0o755))
+	}
+	conformance.RunConformanceWithOptions(t, opts)
+}
+
+// explicitFlags names the flags given on the command line.
+func explicitFlags() map[string]bool {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+func gatewayClassFeatures(t *testing.T, opts suite.ConformanceOptions) []features.FeatureName {
+	gwc := &gatewayv1.GatewayClass{}
+	err := opts.Client.Get(context.Background(), types.NamespacedName{Name: opts.GatewayClassName}, gwc)
+	require.NoErrorf(t, err, "reading GatewayClass %q", opts.GatewayClassName)
+	names := make([]features.FeatureName, 0, len(gwc.Status.SupportedFeatures))
+	for _, f := range gwc.Status.SupportedFeatures {
+		names = append(names, features.FeatureName(f.Name))
+	}
+	require.NotEmptyf(t, names, "GatewayClass %q has no status.supportedFeatures: is the controller running?", opts.GatewayClassName)
+	t.Logf("supported features from GatewayClass %s status: %v", opts.GatewayClassName, names)
+	return names
+}
+
+// packageVersion is FluxGate's version: the "version" of the package.json beside this module.
+func packageVersion(t *testing.T) string {
+	if v := os.Getenv("FLUXGATE_VERSION"); v != "" {
+		return v
+	}
+	_, file, _, ok := runtime.Caller(0)
+	require.True(t, ok)
+	raw, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "package.json"))
+	require.NoError(t, err, "reading package.json for the implementation version")
+	var pkg struct {
+		Version string `json:"version"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &pkg))
+	require.NotEmpty(t, pkg.Version, "package.json has no version")
+	return pkg.Version
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}

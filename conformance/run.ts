@@ -1,0 +1,345 @@
+// `npm run conformance`: the upstream Gateway API conformance suite against FluxGate on the
+// local test cluster. Brings the cluster up (npm run cluster:up), makes sure the GatewayClass
+// `fluxgate` exists, starts `fluxgate controller --local` (log in conformance/out/), runs the
+// Go test of this folder with -json, checks the upstream report against the per-test results,
+// keeps the report under conformance/reports/<gateway-api-version>/ when it is a full run,
+// prints passed/failed/skipped per profile, stops the controller. Exits non-zero on any
+// failed test, on a report that disagrees with the test results, or when the run broke off.
+//
+//   npm run conformance                                   # GATEWAY-HTTP, report written
+//   npm run conformance -- --run HTTPRouteSimpleSameNamespace
+//   CONFORMANCE_PROFILES=GATEWAY-HTTP,GATEWAY-GRPC npm run conformance
+//   npm run conformance -- --skip A,B -- -debug           # after a second --: upstream flags
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { checkReport, collectResults, formatSummary, parseGoTestLine, reportFileName, summarizeReport } from './results.ts';
+import type { ConformanceReport, GoTestEvent } from './results.ts';
+
+const USAGE = `usage: npm run conformance -- [options] [-- upstream flags]
+  --profiles P1,P2    conformance profiles (env CONFORMANCE_PROFILES; default GATEWAY-HTTP)
+  --run NAME          run one upstream test, e.g. HTTPRouteSimpleSameNamespace (env CONFORMANCE_RUN);
+                      no report is written
+  --skip A,B          upstream tests to skip (env CONFORMANCE_SKIP); they show as skipped in the report
+  --no-report         do not write conformance/reports/
+  --no-cluster-up     do not run npm run cluster:up (the cluster is already up)
+  --no-controller     do not start a controller (one already runs against the cluster)
+  --timeout D         go test -timeout (env CONFORMANCE_TIMEOUT; default 90m)
+  --verbose           print every test's output, not only the failed ones'
+`;
+
+const repo = resolve(import.meta.dirname, '..');
+const here = join(repo, 'conformance');
+const out = join(here, 'out');
+const kubeconfig = process.env.KUBECONFIG_CONFORMANCE ?? join(repo, '.cluster', 'kubeconfig');
+const kubectlBin = join(repo, '.cluster', 'bin', 'kubectl');
+const GATEWAY_CLASS = 'fluxgate';
+const CONTROLLER_NAME = 'fluxgate.io/gateway-controller';
+const BASE_NAMESPACE_PREFIX = 'gateway-conformance';
+
+function log(message: string): void {
+  process.stdout.write(`conformance: ${message}\n`);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`conformance: ${message}\n`);
+  process.exit(1);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function kubectl(args: readonly string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(kubectlBin, ['--kubeconfig', kubeconfig, ...args], {
+    encoding: 'utf8', input, timeout: 60_000, maxBuffer: 64 << 20,
+  });
+  return { code: r.status ?? 1, stdout: r.stdout ?? '', stderr: r.stderr ?? String(r.error ?? '') };
+}
+
+function runInherit(cmd: string, args: readonly string[]): Promise<number> {
+  return new Promise((res) => {
+    const child = spawn(cmd, args, { cwd: repo, stdio: 'inherit' });
+    child.on('exit', (code, signal) => res(code ?? (signal ? 1 : 0)));
+    child.on('error', () => res(1));
+  });
+}
+
+// ---- options ----
+
+const argv = process.argv.slice(2);
+const split = argv.indexOf('--');
+const ownArgs = split === -1 ? argv : argv.slice(0, split);
+const upstreamArgs = split === -1 ? [] : argv.slice(split + 1);
+function parseOptions() {
+  try {
+    return parseArgs({
+      args: ownArgs,
+      options: {
+        profiles: { type: 'string' },
+        run: { type: 'string' },
+        skip: { type: 'string' },
+        'no-report': { type: 'boolean', default: false },
+        'no-cluster-up': { type: 'boolean', default: false },
+        'no-controller': { type: 'boolean', default: false },
+        timeout: { type: 'string' },
+        verbose: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const profiles = values.profiles ?? process.env.CONFORMANCE_PROFILES ?? 'GATEWAY-HTTP';
+const runTest = values.run ?? process.env.CONFORMANCE_RUN ?? '';
+const skipTests = values.skip ?? process.env.CONFORMANCE_SKIP ?? '';
+const timeout = values.timeout ?? process.env.CONFORMANCE_TIMEOUT ?? '90m';
+const metricsAddress = process.env.CONFORMANCE_METRICS_ADDRESS ?? '127.0.0.1:19902';
+const writeReport = !values['no-report'] && runTest === '';
+
+// ---- cluster, GatewayClass, leftovers ----
+
+async function ensureCluster(): Promise<void> {
+  if (!values['no-cluster-up']) {
+    log('npm run cluster:up');
+    const code = await runInherit('npm', ['run', '--silent', 'cluster:up']);
+    if (code !== 0) fail(`npm run cluster:up failed (exit ${code}); see .cluster/logs/`);
+  }
+  if (!existsSync(kubeconfig) || !existsSync(kubectlBin)) fail(`no test cluster: ${kubeconfig} or ${kubectlBin} missing`);
+  const r = kubectl(['get', '--raw', '/readyz']);
+  if (r.code !== 0) fail(`the test cluster does not answer: ${r.stderr.trim()}`);
+}
+
+function ensureGatewayClass(): void {
+  const r = kubectl(['get', 'gatewayclass', GATEWAY_CLASS, '-o', 'json']);
+  if (r.code === 0) {
+    const gwc = JSON.parse(r.stdout) as { spec?: { controllerName?: string } };
+    if (gwc.spec?.controllerName !== CONTROLLER_NAME) {
+      fail(`GatewayClass ${GATEWAY_CLASS} exists with controllerName ${gwc.spec?.controllerName}, not ${CONTROLLER_NAME}`);
+    }
+    return;
+  }
+  if (!r.stderr.includes('NotFound')) fail(`reading GatewayClass ${GATEWAY_CLASS}: ${r.stderr.trim()}`);
+  const manifest = JSON.stringify({
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'GatewayClass',
+    metadata: { name: GATEWAY_CLASS },
+    spec: { controllerName: CONTROLLER_NAME, description: 'FluxGate (conformance runs)' },
+  });
+  const c = kubectl(['create', '-f', '-'], manifest);
+  if (c.code !== 0) fail(`creating GatewayClass ${GATEWAY_CLASS}: ${c.stderr.trim()}`);
+  log(`created GatewayClass ${GATEWAY_CLASS} (controllerName ${CONTROLLER_NAME})`);
+}
+
+/**
+ * Namespaces of an earlier run (gateway-conformance-*) are deleted first, so every run starts
+ * from the upstream base manifests and no leftover route or Gateway takes part in it.
+ */
+async function removeLeftovers(): Promise<void> {
+  const list = (): string[] => {
+    const r = kubectl(['get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}']);
+    if (r.code !== 0) fail(`listing namespaces: ${r.stderr.trim()}`);
+    return r.stdout.split(/\s+/).filter((n) => n.startsWith(BASE_NAMESPACE_PREFIX));
+  };
+  let left = list();
+  if (left.length === 0) return;
+  log(`deleting namespaces of an earlier run: ${left.join(' ')}`);
+  kubectl(['delete', 'namespace', '--wait=false', '--ignore-not-found', ...left]);
+  const deadline = Date.now() + 300_000;
+  while (left.length > 0) {
+    if (Date.now() > deadline) fail(`namespaces still terminating after 300 s: ${left.join(' ')}`);
+    await sleep(1000);
+    left = list();
+  }
+}
+
+// ---- controller ----
+
+let controller: ChildProcess | undefined;
+let controllerExited = false;
+
+function startController(): void {
+  const logFile = join(out, 'controller.log');
+  const fd = openSync(logFile, 'w');
+  controller = spawn(process.execPath, [join(repo, 'src', 'main.ts'), 'controller', '--local', '--metrics-address', metricsAddress], {
+    cwd: repo, stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: kubeconfig },
+  });
+  closeSync(fd);
+  controller.on('exit', (code, signal) => {
+    controllerExited = true;
+    log(`controller exited (${signal ?? `code ${code}`}); log: conformance/out/controller.log`);
+  });
+  log(`started fluxgate controller --local (pid ${controller.pid}, log conformance/out/controller.log)`);
+}
+
+async function stopController(): Promise<void> {
+  const child = controller;
+  if (child === undefined || controllerExited) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Condition { type: string; status: string; observedGeneration?: number }
+
+async function waitGatewayClassReady(): Promise<string[]> {
+  const deadline = Date.now() + 90_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    if (controllerExited) fail('the controller exited before accepting the GatewayClass; see conformance/out/controller.log');
+    const r = kubectl(['get', 'gatewayclass', GATEWAY_CLASS, '-o', 'json']);
+    if (r.code === 0) {
+      const gwc = JSON.parse(r.stdout) as {
+        metadata: { generation?: number };
+        status?: { conditions?: Condition[]; supportedFeatures?: { name: string }[] };
+      };
+      const accepted = gwc.status?.conditions?.find((c) => c.type === 'Accepted');
+      const features = (gwc.status?.supportedFeatures ?? []).map((f) => f.name);
+      if (accepted?.status === 'True' && accepted.observedGeneration === gwc.metadata.generation && features.length > 0) {
+        return features;
+      }
+      last = `Accepted=${accepted?.status ?? 'unset'}, ${features.length} supported features`;
+    } else {
+      last = r.stderr.trim();
+    }
+    await sleep(500);
+  }
+  fail(`GatewayClass ${GATEWAY_CLASS} not accepted within 90 s (${last}); see conformance/out/controller.log`);
+}
+
+// ---- go test ----
+
+interface GoRun { code: number; events: GoTestEvent[] }
+
+function runGoTest(reportPath: string): Promise<GoRun> {
+  const args = [
+    'test', '-count=1', '-json', '-timeout', timeout, '-run', '^TestConformance$', '.', '-args',
+    `-conformance-profiles=${profiles}`,
+    `-report-output=${reportPath}`,
+    ...(runTest === '' ? [] : [`-run-test=${runTest}`]),
+    ...(skipTests === '' ? [] : [`-skip-tests=${skipTests}`]),
+    ...upstreamArgs,
+  ];
+  log(`go ${args.join(' ')}`);
+  const raw = createWriteStream(join(out, 'go-test.json'));
+  const child = spawn('go', args, {
+    cwd: here, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+  });
+  goTest = child;
+  const events: GoTestEvent[] = [];
+  const output = new Map<string, string[]>();
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    raw.write(`${line}\n`);
+    const ev = parseGoTestLine(line);
+    if (ev === undefined) {
+      process.stdout.write(`${line}\n`);
+      return;
+    }
+    events.push(ev);
+    const test = ev.Test ?? '';
+    const top = test.split('/').slice(0, 2).join('/');
+    if (ev.Action === 'output' && ev.Output !== undefined) {
+      if (values.verbose || test === '' || test === 'TestConformance') process.stdout.write(ev.Output);
+      else {
+        const buf = output.get(top) ?? [];
+        buf.push(ev.Output);
+        output.set(top, buf);
+      }
+      return;
+    }
+    if (test.split('/').length !== 2 || !['pass', 'fail', 'skip'].includes(ev.Action)) return;
+    const name = test.slice('TestConformance/'.length);
+    if (ev.Action === 'fail') {
+      if (!values.verbose) process.stdout.write((output.get(top) ?? []).join(''));
+      process.stdout.write(`FAIL  ${name} (${ev.Elapsed ?? 0}s)\n`);
+    } else if (ev.Action === 'pass') {
+      process.stdout.write(`PASS  ${name} (${ev.Elapsed ?? 0}s)\n`);
+    }
+    output.delete(top);
+  });
+  return new Promise((res) => {
+    child.on('exit', (code, signal) => {
+      goTest = undefined;
+      lines.once('close', () => raw.end(() => res({ code: code ?? (signal ? 1 : 0), events })));
+    });
+  });
+}
+
+let goTest: ChildProcess | undefined;
+
+function onSignal(signal: NodeJS.Signals): void {
+  log(`${signal}: stopping`);
+  goTest?.kill(signal);
+  void stopController().then(() => process.exit(130));
+}
+
+// ---- main ----
+
+async function main(): Promise<number> {
+  mkdirSync(out, { recursive: true });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  await ensureCluster();
+  ensureGatewayClass();
+  await removeLeftovers();
+  if (!values['no-controller']) startController();
+  try {
+    const features = await waitGatewayClassReady();
+    log(`GatewayClass ${GATEWAY_CLASS} accepted; supportedFeatures: ${features.join(', ')}`);
+
+    const rawReport = join(out, 'report.yaml');
+    writeFileSync(rawReport, '');
+    const started = Date.now();
+    const go = await runGoTest(rawReport);
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+
+    const results = collectResults(go.events);
+    const text = readFileSync(rawReport, 'utf8');
+    const report = text.trim() === '' ? undefined : (parseYaml(text) as ConformanceReport);
+    const problems = report === undefined ? [] : checkReport(report, results);
+    const summaries = report === undefined ? [] : summarizeReport(report);
+
+    process.stdout.write(`\n== conformance summary (${profiles}${runTest ? `, only ${runTest}` : ''}; ${minutes} min)\n`);
+    process.stdout.write(`${formatSummary(results, summaries)}\n`);
+    for (const p of problems) process.stdout.write(`REPORT MISMATCH: ${p}\n`);
+
+    const failed = results.tests.some((t) => t.outcome === 'fail');
+    const broken = go.code !== 0 && !failed; // setup failure, build error, timeout, panic
+    if (broken) process.stdout.write(`go test exited ${go.code} without a failed conformance test: setup, build or timeout problem (see above)\n`);
+
+    if (report !== undefined && writeReport) {
+      if (problems.length > 0 || results.packageOutcome === undefined) {
+        process.stdout.write('report NOT kept: it disagrees with the test results or the run broke off\n');
+      } else {
+        const dir = join(here, 'reports', report.gatewayAPIVersion ?? 'unknown');
+        mkdirSync(dir, { recursive: true });
+        const target = join(dir, reportFileName(report));
+        writeFileSync(target, text);
+        process.stdout.write(`report: ${target.slice(repo.length + 1)}\n`);
+      }
+    }
+    process.stdout.write(`logs: conformance/out/go-test.json, conformance/out/controller.log\n`);
+    return failed || broken || problems.length > 0 || results.packageOutcome !== 'pass' ? 1 : 0;
+  } finally {
+    await stopController();
+  }
+}
+
+process.exitCode = await main();
