@@ -4,7 +4,7 @@ import { createProxy, validateRegex } from '../proxy/index.ts';
 import { createPipeline } from '../pipeline/index.ts';
 import { createLogger, createMetrics, startAdminServer } from '../observability/index.ts';
 import type { AdminServer, Logger } from '../observability/index.ts';
-import { loadConfig, watchConfig } from '../standalone/index.ts';
+import { createConfigLoader, watchConfig } from '../standalone/index.ts';
 import type { ConfigError, ConfigWatcher } from '../standalone/index.ts';
 import { formatConfigError } from '../standalone/config-error.ts';
 import type { Pipeline } from '../pipeline/index.ts';
@@ -54,7 +54,8 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
     },
   });
 
-  const first = await loadConfig(options.config);
+  const loader = createConfigLoader(options.config);
+  const first = await loader.load();
   if (first.errors.length > 0) {
     await proxy.close();
     throw new ConfigInvalidError(first.errors);
@@ -62,8 +63,8 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
   await pipeline.update(first.resources);
   let lastErrors: readonly ConfigError[] = [];
 
-  const reload = async (): Promise<readonly ConfigError[]> => {
-    const loaded = await loadConfig(options.config);
+  const reloadOnce = async (): Promise<readonly ConfigError[]> => {
+    const loaded = await loader.load();
     if (loaded.errors.length > 0) {
       lastErrors = loaded.errors;
       metrics.configReloads.inc({ result: 'rejected' });
@@ -74,6 +75,21 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
     lastErrors = [];
     await pipeline.update(loaded.resources);
     return lastErrors;
+  };
+  // Reloads run one at a time (the loader keeps state between reads); a request for a reload
+  // while one runs is folded into a single follow-up, since each reads the files as they are.
+  let running: Promise<readonly ConfigError[]> | undefined;
+  let queued: Promise<readonly ConfigError[]> | undefined;
+  const reload = (): Promise<readonly ConfigError[]> => {
+    if (running === undefined) {
+      running = reloadOnce().finally(() => { running = undefined; });
+      return running;
+    }
+    queued ??= running.catch(() => undefined).then(() => {
+      queued = undefined;
+      return reload();
+    });
+    return queued;
   };
 
   let watcher: ConfigWatcher | undefined;

@@ -3,15 +3,16 @@ import { join, relative } from 'node:path';
 import { emptyResources, sortResources } from '../translate/resources.ts';
 import type { Resources } from '../translate/resources.ts';
 import type { ConfigError } from './config-error.ts';
-import { parseDocuments } from './parse-documents.ts';
-import { toResources } from './to-resources.ts';
+import { parseDocumentText, parseWholeStream, splitDocuments } from './parse-documents.ts';
+import { createResourceBuilder } from './to-resources.ts';
 import type { LocatedObject } from './to-resources.ts';
 import { validateDocument } from './validate-document.ts';
+import type { KindInfo } from './validate-document.ts';
 
 export type { ConfigError } from './config-error.ts';
 
 export interface LoadedConfig {
-  /** Every file read, relative to the working directory, in load order. */
+  /** Every file read, in load order. */
   readonly files: readonly string[];
   /** The objects of a configuration without errors (sorted); empty when there are errors. */
   readonly resources: Resources;
@@ -19,55 +20,125 @@ export interface LoadedConfig {
   readonly errors: readonly ConfigError[];
 }
 
+export interface ConfigLoader {
+  /**
+   * Reads the configuration again. Unchanged files and unchanged documents are not parsed or
+   * validated again, and yield the very same objects as before, so later stages can skip work
+   * by identity.
+   */
+  load(): Promise<LoadedConfig>;
+}
+
 const YAML_FILE = /\.(ya?ml|json)$/i;
 
-/**
- * Reads a YAML file, or every `.yaml`/`.yml`/`.json` file under a folder (recursively, in
- * path order), validates every document and returns the Resources. All errors are collected,
- * not just the first, so a user fixes a broken edit in one pass.
- */
+/** What one document yields, independent of where it is. */
+interface DocResult {
+  readonly objects: readonly { readonly info: KindInfo; readonly object: Record<string, unknown> }[];
+  readonly errors: readonly Omit<ConfigError, 'file' | 'document'>[];
+}
+
+/** A file as last read: its stat stamp, its documents by text, and what they yielded. */
+interface FileEntry {
+  readonly stamp: string;
+  readonly docs: ReadonlyMap<string, DocResult>;
+  readonly located: readonly LocatedObject[];
+  readonly errors: readonly ConfigError[];
+}
+
+/** Reads a configuration once (see createConfigLoader for repeated reads). */
 export async function loadConfig(path: string): Promise<LoadedConfig> {
-  let files: string[];
-  try {
-    files = await listFiles(path);
-  } catch (err) {
-    return failed([], [{ code: 'CONFIG_READ', file: path, message: errorMessage(err) }]);
-  }
-  if (files.length === 0) {
-    return failed([], [{ code: 'CONFIG_READ', file: path, message: 'no .yaml, .yml or .json files found' }]);
-  }
+  return createConfigLoader(path).load();
+}
+
+/**
+ * A loader for a YAML file, or every `.yaml`/`.yml`/`.json` file under a folder (recursively, in
+ * path order). Every error is collected, not just the first, so a user fixes a broken edit in
+ * one pass.
+ */
+export function createConfigLoader(path: string): ConfigLoader {
+  let files = new Map<string, FileEntry>();
+  const builder = createResourceBuilder();
+  return {
+    async load() {
+      let paths: string[];
+      try {
+        paths = await listFiles(path);
+      } catch (err) {
+        return failed([], [{ code: 'CONFIG_READ', file: path, message: errorMessage(err) }]);
+      }
+      if (paths.length === 0) {
+        return failed([], [{ code: 'CONFIG_READ', file: path, message: 'no .yaml, .yml or .json files found' }]);
+      }
+      const nextFiles = new Map<string, FileEntry>();
+      const errors: ConfigError[] = [];
+      const objects: LocatedObject[] = [];
+      for (const file of paths) {
+        const shown = relative(process.cwd(), file) || file;
+        let entry: FileEntry;
+        try {
+          const info = await stat(file);
+          const stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+          const previous = files.get(file);
+          entry = previous?.stamp === stamp ? previous : readFileEntry(shown, stamp, await readFile(file, 'utf8'), previous?.docs);
+        } catch (err) {
+          errors.push({ code: 'CONFIG_READ', file: shown, message: errorMessage(err) });
+          continue;
+        }
+        nextFiles.set(file, entry);
+        errors.push(...entry.errors);
+        for (const l of entry.located) objects.push(l);
+      }
+      files = nextFiles;
+      const built = builder.build(objects);
+      errors.push(...built.errors);
+      if (errors.length > 0) return failed(paths, errors);
+      return { files: paths, resources: sortResources(built.resources), errors: [] };
+    },
+  };
+}
+
+/** Parses and validates a file's documents, reusing the results of documents whose text did not change. */
+function readFileEntry(file: string, stamp: string, text: string, previous: ReadonlyMap<string, DocResult> | undefined): FileEntry {
+  const docs = new Map<string, DocResult>();
+  const located: LocatedObject[] = [];
   const errors: ConfigError[] = [];
-  const objects: LocatedObject[] = [];
-  for (const file of files) {
-    const shown = relative(process.cwd(), file) || file;
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      errors.push({ code: 'CONFIG_READ', file: shown, message: errorMessage(err) });
+  const add = (index: number, result: DocResult): void => {
+    for (const e of result.errors) errors.push({ ...e, file, document: index });
+    for (const o of result.objects) located.push({ file, document: index, info: o.info, object: o.object });
+  };
+  const split = splitDocuments(text);
+  if (split === undefined) {
+    const whole = parseWholeStream(file, text);
+    errors.push(...whole.errors);
+    for (const d of whole.docs) add(d.index, validateValues(d.values));
+    return { stamp, docs, located, errors };
+  }
+  for (const doc of split) {
+    let result = docs.get(doc.text) ?? previous?.get(doc.text);
+    if (result === undefined) {
+      const parsed = parseDocumentText(doc);
+      result = 'error' in parsed ? { objects: [], errors: [{ code: 'CONFIG_YAML', message: parsed.error }] } : validateValues(parsed.values);
+    }
+    docs.set(doc.text, result);
+    add(doc.index, result);
+  }
+  return { stamp, docs, located, errors };
+}
+
+function validateValues(values: readonly unknown[]): DocResult {
+  const objects: DocResult['objects'][number][] = [];
+  const errors: Omit<ConfigError, 'file' | 'document'>[] = [];
+  for (const value of values) {
+    const result = validateDocument(value);
+    if (result.ok) {
+      objects.push({ info: result.info, object: result.object });
       continue;
     }
-    const parsed = parseDocuments(shown, text);
-    errors.push(...parsed.errors);
-    for (const doc of parsed.docs) {
-      const result = validateDocument(doc.value);
-      if (!result.ok) {
-        for (const e of result.errors) {
-          errors.push({
-            code: e.kind === 'kind' ? 'CONFIG_KIND' : 'CONFIG_SCHEMA',
-            file: shown, document: doc.index, message: e.message,
-            ...(e.field === undefined ? {} : { field: e.field }),
-          });
-        }
-        continue;
-      }
-      objects.push({ file: shown, document: doc.index, info: result.info, object: result.object });
+    for (const e of result.errors) {
+      errors.push({ code: e.kind === 'kind' ? 'CONFIG_KIND' : 'CONFIG_SCHEMA', message: e.message, ...(e.field === undefined ? {} : { field: e.field }) });
     }
   }
-  const built = toResources(objects);
-  errors.push(...built.errors);
-  if (errors.length > 0) return failed(files, errors);
-  return { files, resources: sortResources(built.resources), errors: [] };
+  return { objects, errors };
 }
 
 function failed(files: readonly string[], errors: readonly ConfigError[]): LoadedConfig {
@@ -88,3 +159,4 @@ function errorMessage(err: unknown): string {
   if (err instanceof Error) return 'code' in err && typeof err.code === 'string' ? `${err.code}: ${err.message}` : err.message;
   return String(err);
 }
+

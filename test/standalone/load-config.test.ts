@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/standalone/index.ts';
+import { createConfigLoader, loadConfig } from '../../src/standalone/index.ts';
+import { DEFAULT_CREATION_TIMESTAMP } from '../../src/standalone/to-resources.ts';
 
 async function withFiles(files: Record<string, string>, fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'fluxgate-config-'));
@@ -45,8 +46,9 @@ test('a folder of multi-document YAML loads into sorted Resources with API-serve
     assert.equal(gw?.metadata?.generation, 1);
     const [route] = loaded.resources.httpRoutes;
     assert.equal(route?.metadata?.namespace, 'default', 'namespace defaults to default');
-    // a.yaml loads before b/route.yaml, so the Gateway is "older" than the route
-    assert.ok((gw?.metadata?.creationTimestamp ?? '') < (route?.metadata?.creationTimestamp ?? ''));
+    // Files carry no creation time: one shared instant, so precedence ties fall to namespace/name.
+    assert.equal(gw?.metadata?.creationTimestamp, DEFAULT_CREATION_TIMESTAMP);
+    assert.equal(route?.metadata?.creationTimestamp, DEFAULT_CREATION_TIMESTAMP);
     const [secret] = loaded.resources.secrets;
     assert.equal(Buffer.from(String(secret?.data?.['tls.crt']), 'base64').toString(), 'hello');
     assert.equal((secret as unknown as Record<string, unknown>).stringData, undefined);
@@ -116,5 +118,36 @@ test('a missing path and an empty folder are errors, not crashes', async () => {
     const empty = await loadConfig(dir);
     assert.equal(empty.errors[0]?.code, 'CONFIG_READ');
     assert.match(empty.errors[0]?.message ?? '', /no \.yaml/);
+  });
+});
+
+test('reloads reuse unchanged files and documents: same objects, only the edited document is new', async () => {
+  const routes = ['a', 'b', 'c'].map((n) => ROUTE.replace('name: web }', `name: ${n} }`)).join('---\n');
+  await withFiles({ 'gw.yaml': GATEWAY, 'routes.yaml': routes }, async (dir) => {
+    const loader = createConfigLoader(dir);
+    const first = await loader.load();
+    assert.deepEqual(first.errors, []);
+    const second = await loader.load();
+    assert.equal(second.resources.gateways[0], first.resources.gateways[0], 'unchanged file: identical object');
+    assert.deepEqual(second.resources.httpRoutes, first.resources.httpRoutes);
+    second.resources.httpRoutes.forEach((r, i) => assert.equal(r, first.resources.httpRoutes[i]));
+    assert.equal(second.resources.namespaces[0], first.resources.namespaces[0], 'implicit namespaces keep their identity');
+
+    await writeFile(join(dir, 'routes.yaml'), routes.replace('name: b }', 'name: b2 }'));
+    const third = await loader.load();
+    assert.deepEqual(third.resources.httpRoutes.map((r) => r.metadata?.name), ['a', 'b2', 'c']);
+    assert.equal(third.resources.httpRoutes[0], first.resources.httpRoutes[0], 'untouched document a: identical object');
+    assert.equal(third.resources.httpRoutes[2], first.resources.httpRoutes[2], 'untouched document c: identical object');
+    assert.equal(third.resources.gateways[0], first.resources.gateways[0]);
+  });
+});
+
+test('YAML syntax errors give the line in the file, counted across documents', async () => {
+  await withFiles({ 'x.yaml': `${GATEWAY}---\napiVersion: v1\nkind: Service\nmetadata: { name: [unclosed\n` }, async (dir) => {
+    const loaded = await loadConfig(dir);
+    assert.equal(loaded.errors.length, 1);
+    assert.equal(loaded.errors[0]?.code, 'CONFIG_YAML');
+    assert.equal(loaded.errors[0]?.document, 1);
+    assert.match(loaded.errors[0]?.message ?? '', /unexpected end of the stream.*\(line 11, column 1\)/, loaded.errors[0]?.message);
   });
 });
