@@ -28,6 +28,8 @@ export interface Ports {
   nginx(n: number): { h1: number; h2c: number };
   node(n: number): { h1: number; h2c: number };
   fluxgate(n: number): { http: number; admin: number };
+  /** The calibration proxy (node:http + undici, no routing): one instance. */
+  readonly floor: number;
 }
 
 export function ports(base: number, sizes: readonly number[]): Ports {
@@ -42,6 +44,7 @@ export function ports(base: number, sizes: readonly number[]): Ports {
     nginx: (n) => ({ h1: base + 100 + idx(n) * 10, h2c: base + 101 + idx(n) * 10 }),
     node: (n) => ({ h1: base + 200 + idx(n) * 10, h2c: base + 201 + idx(n) * 10 }),
     fluxgate: (n) => ({ http: base + 300 + idx(n) * 10, admin: base + 309 + idx(n) * 10 }),
+    floor: base + 2,
   };
 }
 

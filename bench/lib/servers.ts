@@ -66,6 +66,10 @@ export function startNodeProxy(c: Ctx, n: number): Server {
   return startServer({ name: `node-${n}`, core: c.proxyCore, cmd: c.node, args: [join(c.repo, 'bench', 'node-proxy.ts'), spec], log: logPath(c, `node-proxy-${n}`), lifetimeSec: c.lifetimeSec, cwd: c.repo });
 }
 
+export function startFloor(c: Ctx): Server {
+  return startServer({ name: 'floor', core: c.proxyCore, cmd: c.node, args: [join(c.repo, 'bench', 'node-floor.ts'), String(c.ports.floor), `http://127.0.0.1:${c.ports.backendH1}`], log: logPath(c, 'floor'), lifetimeSec: c.lifetimeSec, cwd: c.repo });
+}
+
 /**
  * Copies FluxGate's sources (working tree, or a git ref) into `dir`, so that others editing the
  * tree during a run cannot change what is measured. Returns a description for the report.
