@@ -5,8 +5,9 @@
 //
 // Usage: node bench/node-floor.ts PORT UPSTREAM_ORIGIN
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 
 const port = Number(process.argv[2]);
 const upstream = process.argv[3];
@@ -27,17 +28,29 @@ function forwardable(h: IncomingHttpHeaders | Record<string, string | string[] |
   return out;
 }
 
+// undici's dispatch API with a plain handler: no promise, no Readable per response (the
+// cheapest way undici offers), with backpressure from the client socket.
+class Forward implements Dispatcher.DispatchHandler {
+  readonly res: ServerResponse;
+  constructor(res: ServerResponse) { this.res = res; }
+  onRequestStart(): void {}
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.res.writeHead(statusCode, forwardable(headers));
+    this.res.on('drain', () => controller.resume());
+  }
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) controller.pause();
+  }
+  onResponseEnd(): void { this.res.end(); }
+  onResponseError(_controller: Dispatcher.DispatchController, _err: Error): void {
+    if (!this.res.headersSent) this.res.writeHead(502);
+    this.res.end();
+  }
+}
+
 const server = createServer((req, res) => {
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-  pool.request({ path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers: forwardable(req.headers), body: hasBody ? req : null })
-    .then(({ statusCode, headers, body }) => {
-      res.writeHead(statusCode, forwardable(headers));
-      body.pipe(res);
-    })
-    .catch(() => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
+  pool.dispatch({ path: req.url ?? '/', method: (req.method ?? 'GET') as 'GET', headers: forwardable(req.headers), body: hasBody ? req : null }, new Forward(res));
 });
 server.keepAliveTimeout = 60_000;
 server.listen(port, '127.0.0.1', () => process.stdout.write(`node-floor ready on ${port} -> ${upstream}\n`));
