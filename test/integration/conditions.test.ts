@@ -37,6 +37,7 @@ test('invalid input gets the right conditions', { timeout: 300_000 }, async (t) 
     return;
   }
   const ns = uniqueName('fg-cond');
+  const sharedAddress = `127.0.255.${1 + Math.floor(Math.random() * 254)}`;
   const other = uniqueName('fg-cond-backends');
   const running: FluxgateProcess[] = [];
   t.after(async () => {
@@ -52,7 +53,9 @@ test('invalid input gets the right conditions', { timeout: 300_000 }, async (t) 
   await kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'v1', kind: 'List', items: [
       { apiVersion: GROUP, kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'http', port: 80, protocol: 'HTTP', hostname: '*.example.com' }] } },
-      { apiVersion: GROUP, kind: 'Gateway', metadata: { name: 'conflict', namespace: ns }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'one', port: 80, protocol: 'HTTP' }, { name: 'two', port: 80, protocol: 'HTTP' }] } },
+      // The API rejects identical listeners within one Gateway, so the conflict is between two
+      // Gateways that asked for the same address.
+      ...['conflict-a', 'conflict-b'].map((name) => ({ apiVersion: GROUP, kind: 'Gateway', metadata: { name, namespace: ns }, spec: { gatewayClassName: GATEWAY_CLASS, addresses: [{ type: 'IPAddress', value: sharedAddress }], listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } })),
       route(ns, 'missing-backend', { parentRefs: [{ name: 'gw' }], hostnames: ['missing.example.com'], rules: [{ backendRefs: [{ name: 'nope', port: 8080 }] }] }),
       route(ns, 'cross-ns', { parentRefs: [{ name: 'gw' }], hostnames: ['cross.example.com'], rules: [{ backendRefs: [{ name: 'echo-x', namespace: other, port: 8080 }] }] }),
       route(ns, 'hostname-mismatch', { parentRefs: [{ name: 'gw' }], hostnames: ['app.other.test'], rules: [{ backendRefs: [{ name: 'echo-a', port: 8080 }] }] }),
@@ -95,13 +98,15 @@ test('invalid input gets the right conditions', { timeout: 300_000 }, async (t) 
     await routeCondition(ns, 'wrong-section', 'Accepted', 'False', 'NoMatchingParent');
   });
 
-  await t.test('conflicting listeners: Conflicted=True HostnameConflict on both', async () => {
-    await eventually('listener conflicts on Gateway conflict', 20_000, async () => {
-      const gw = await getJson<{ status?: { listeners?: { name: string; conditions: Condition[] }[] } }>('gateway', ns, 'conflict');
-      const listeners = gw.status?.listeners ?? [];
-      const conflicted = listeners.filter((l) => findCondition(l.conditions, 'Conflicted')?.status === 'True' && findCondition(l.conditions, 'Conflicted')?.reason === 'HostnameConflict');
-      return conflicted.length === 2 ? true : undefined;
-    }, 250);
+  await t.test('conflicting listeners: Conflicted=True HostnameConflict on both Gateways sharing an address and port', async () => {
+    for (const name of ['conflict-a', 'conflict-b']) {
+      const c = await eventually(`listener conflict on Gateway ${name}`, 20_000, async () => {
+        const gw = await getJson<{ status?: { listeners?: { name: string; conditions: Condition[] }[] } }>('gateway', ns, name);
+        const conflicted = findCondition(gw.status?.listeners?.[0]?.conditions, 'Conflicted');
+        return conflicted?.status === 'True' && conflicted.reason === 'HostnameConflict' ? conflicted : undefined;
+      }, 250);
+      assert.match(c.message, /spec\.listeners\[0\]/);
+    }
   });
 
   await t.test('GatewayClass: Accepted, SupportedVersion and supportedFeatures', async () => {
