@@ -20,7 +20,6 @@ echo_basic_bin="$FLUXGATE_CACHE/echo-basic/$GATEWAY_API_VERSION/bin/echo-basic"
 apiserver_port="${FLUXGATE_CLUSTER_APISERVER_PORT:-6443}"
 etcd_client_port="${FLUXGATE_CLUSTER_ETCD_PORT:-2379}"
 etcd_peer_port="${FLUXGATE_CLUSTER_ETCD_PEER_PORT:-2380}"
-kcm_port="${FLUXGATE_CLUSTER_KCM_PORT:-10257}"
 
 # The pod network: a bridge the host reaches pods through, one netns per pod (see kubelet.ts).
 bridge="fg-br0"

@@ -126,11 +126,8 @@ wait_for kube-apiserver 90 apiserver_ready
 
 # ---- kube-controller-manager: only the controllers a node-less test cluster needs ----
 start kube-controller-manager "$k8s_bin/kube-controller-manager" \
-  --kubeconfig "$pki/controller-manager.kubeconfig" \
-  --authentication-kubeconfig "$pki/controller-manager.kubeconfig" \
-  --authorization-kubeconfig "$pki/controller-manager.kubeconfig" \
-  --bind-address 127.0.0.1 --secure-port "$kcm_port" \
-  --controllers deployment,replicaset,endpointslice,endpointslicemirroring,namespace,serviceaccount,serviceaccount-token,garbagecollector,root-ca-cert-publisher \
+  --kubeconfig "$pki/controller-manager.kubeconfig" --secure-port 0 \
+  --controllers deployment-controller,replicaset-controller,endpointslice-controller,endpointslice-mirroring-controller,namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,root-ca-certificate-publisher-controller \
   --use-service-account-credentials \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
   --leader-elect=false --profiling=false --v 1
