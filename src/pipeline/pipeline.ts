@@ -1,5 +1,5 @@
 import type { ApplyResult, RoutingTable } from '../ir/index.ts';
-import { translate, withApplyResult } from '../translate/index.ts';
+import { createTranslateCache, translate, withApplyResult } from '../translate/index.ts';
 import type { ObjectStatus, Resources, TranslateOptions } from '../translate/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -35,10 +35,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   let pending: Resources | undefined;
   let waiters: { resolve: (s: PipelineSnapshot) => void; reject: (e: unknown) => void }[] = [];
   let reported = new Set<string>();
+  // Each run is a full rebuild in meaning; the cache makes it cost only what changed.
+  const translateOptions = { ...deps.translateOptions, cache: createTranslateCache() };
 
   async function runOnce(resources: Resources): Promise<void> {
     const started = performance.now();
-    const { table, statuses } = translate(resources, deps.translateOptions);
+    const { table, statuses } = translate(resources, translateOptions);
     const translatedMs = performance.now() - started;
     const unchanged = snapshot.table?.version === table.version && snapshot.applied !== undefined;
     const applied = unchanged ? (snapshot.applied as ApplyResult) : await deps.proxy.apply(table);

@@ -51,6 +51,8 @@ function parentKey(p: Obj, routeNs: string): string {
  */
 export function attachRoute(
   graph: Graph, gateways: ReadonlyMap<string, GatewayInfo>, route: unknown, kind: RouteKind, routeNs: string, routeKey: string,
+  /** Receives every listener whose attachedRoutes this route counts in (for replay from a cache). */
+  countedOn?: ListenerInfo[],
 ): ParentAttachment[] {
   const spec = obj(obj(route)?.spec);
   const routeHostnames = [...new Set(strs(spec?.hostnames).map((h) => h.toLowerCase()))];
@@ -88,6 +90,7 @@ export function attachRoute(
       }
       allowedAnywhere = true;
       l.attached.add(routeKey);
+      countedOn?.push(l);
       const hostnames = routeHostnamesOnListener(l.hostname, routeHostnames);
       if (hostnames.length > 0) attached.push({ listener: l, hostnames });
     }

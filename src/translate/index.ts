@@ -10,3 +10,5 @@ export type { Resources } from './resources.ts';
 export type { TranslateOptions, ObjectStatus, TranslateResult } from './types.ts';
 export { translate } from './translate.ts';
 export { withApplyResult } from './apply-result.ts';
+export { createTranslateCache } from './cache.ts';
+export type { TranslateCache } from './cache.ts';

@@ -55,7 +55,21 @@ export interface Meta {
   readonly labels: Readonly<Record<string, string>>;
 }
 
+// meta() is asked of the same objects many times per translation and across translations;
+// inputs are immutable, so the answer for an object never changes.
+const metaMemo = new WeakMap<object, Meta>();
+
 export function meta(o: unknown): Meta {
+  if (typeof o !== 'object' || o === null) return computeMeta(o);
+  let m = metaMemo.get(o);
+  if (m === undefined) {
+    m = computeMeta(o);
+    metaMemo.set(o, m);
+  }
+  return m;
+}
+
+function computeMeta(o: unknown): Meta {
   const m = obj(obj(o)?.metadata);
   // No prototype: a label named __proto__ or toString must read as data.
   const labels: Record<string, string> = Object.create(null) as Record<string, string>;

@@ -1,6 +1,7 @@
 // The translator's public option and result types.
 import type { RoutingTable } from '../ir/index.ts';
 import type { Gateway } from './resources.ts';
+import type { TranslateCache } from './cache.ts';
 
 export interface TranslateOptions {
   /** GatewayClasses whose spec.controllerName equals this are ours: 'fluxgate.io/gateway-controller'. */
@@ -9,6 +10,12 @@ export interface TranslateOptions {
   readonly validateRegex: (pattern: string) => string | undefined;
   /** Overrides where a Gateway's listeners bind. Returns an IP, '' for all interfaces, or undefined for the default: the Gateway's first spec.addresses entry of type IPAddress (or with no type), else ''. */
   readonly gatewayAddress?: (gateway: Gateway) => string | undefined;
+  /**
+   * Memo from createTranslateCache(), kept by a front end across calls so that unchanged routes
+   * are not translated again. The result is the same with or without it. Requires that input
+   * objects are never mutated and that `gatewayAddress` is a pure function of the Gateway.
+   */
+  readonly cache?: TranslateCache;
 }
 
 export interface ObjectStatus {
