@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { arch, cpus, hostname, release, totalmem } from 'node:os';
+import { arch, constants, cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -87,6 +87,8 @@ interface PodRuntime {
   containers: Map<string, ContainerRuntime>;
   /** Set once the pod is being torn down: nothing restarts any more. */
   stopping: boolean;
+  /** Set once the containers were started: a queued retry of setupPod must not start them twice. */
+  started: boolean;
   /** Why the pod could not start yet (a Secret not there); retried by the resync. */
   pending?: { reason: string; message: string; retryAt: number };
   lastStatus?: string;
@@ -236,6 +238,7 @@ async function startPod(pod: V1Pod): Promise<void> {
     startTime: now(),
     containers: new Map(),
     stopping: false,
+    started: false,
   };
   for (const c of pod.spec?.containers ?? []) {
     rt.containers.set(c.name, { spec: c, program: resolveProgram(c.image ?? '', programs), env: {}, ports: [], ready: false, restartCount: 0 });
@@ -247,7 +250,7 @@ async function startPod(pod: V1Pod): Promise<void> {
 
 /** Network, volumes, env, then the processes. A transient failure leaves the pod pending. */
 async function setupPod(rt: PodRuntime): Promise<void> {
-  if (rt.stopping) return;
+  if (rt.stopping || rt.started) return;
   const pod = rt.pod;
   const unknown = [...rt.containers.values()].filter((c) => !c.program);
   for (const c of unknown) {
@@ -292,6 +295,7 @@ async function setupPod(rt: PodRuntime): Promise<void> {
     await writeStatus(rt);
     return;
   }
+  rt.started = true;
   for (const c of rt.containers.values()) if (c.program) runContainer(rt, c);
   await writeStatus(rt);
 }
@@ -306,8 +310,11 @@ function runContainer(rt: PodRuntime, c: ContainerRuntime): void {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  proc.stdout?.pipe(logFile);
-  proc.stderr?.pipe(logFile);
+  // Two sources share one log file: neither may end it; the process's 'close' does.
+  logFile.on('error', (err) => log(`${rt.namespace}/${rt.name}: ${c.spec.name} log: ${err.message}`));
+  proc.stdout?.pipe(logFile, { end: false });
+  proc.stderr?.pipe(logFile, { end: false });
+  proc.once('close', () => logFile.end());
   c.proc = proc;
   c.startedAt = now();
   c.ready = false;
@@ -316,13 +323,12 @@ function runContainer(rt: PodRuntime, c: ContainerRuntime): void {
   log(`${rt.namespace}/${rt.name}: container ${c.spec.name} started (pid ${proc.pid})`);
   proc.on('error', (err) => log(`${rt.namespace}/${rt.name}: ${c.spec.name}: ${err.message}`));
   proc.on('exit', (code, signal) => {
-    logFile.end();
     if (c.proc !== proc) return;
     c.proc = undefined;
     c.ready = false;
     clearTimeout(c.probeTimer);
     if (rt.stopping) return;
-    const exitCode = code ?? 128 + 9;
+    const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
     const finished = { exitCode, signal: signal ?? undefined, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: c.startedAt, finishedAt: now() };
     log(`${rt.namespace}/${rt.name}: container ${c.spec.name} exited (${signal ?? code})`);
     const policy = rt.pod.spec?.restartPolicy ?? 'Always';
@@ -445,7 +451,7 @@ function containerStatus(c: ContainerRuntime): V1ContainerStatus {
     status.lastState = {
       terminated: {
         exitCode: c.lastTerminated.exitCode,
-        signal: c.lastTerminated.signal ? 9 : undefined,
+        signal: c.lastTerminated.signal ? constants.signals[c.lastTerminated.signal as NodeJS.Signals] : undefined,
         reason: c.lastTerminated.reason,
         startedAt: c.lastTerminated.startedAt,
         finishedAt: c.lastTerminated.finishedAt,
