@@ -431,12 +431,12 @@ async function finishDeletion(pod: V1Pod): Promise<void> {
 
 // ---------------------------------------------------------------- status
 
-function containerStatus(c: ContainerRuntime): V1ContainerStatus {
+function containerStatus(rt: PodRuntime, c: ContainerRuntime): V1ContainerStatus {
   const state: V1ContainerStatus['state'] = c.proc
     ? { running: { startedAt: c.startedAt } }
     : c.terminated
       ? { terminated: { exitCode: c.terminated.exitCode, reason: c.terminated.reason, startedAt: c.terminated.startedAt, finishedAt: c.terminated.finishedAt } }
-      : { waiting: c.waiting ?? { reason: 'ContainerCreating' } };
+      : { waiting: c.waiting ?? (rt.pending ? { reason: rt.pending.reason, message: rt.pending.message } : { reason: 'ContainerCreating' }) };
   const status: V1ContainerStatus = {
     name: c.spec.name,
     image: c.spec.image ?? '',
@@ -463,7 +463,7 @@ function containerStatus(c: ContainerRuntime): V1ContainerStatus {
 
 function podStatus(rt: PodRuntime): V1PodStatus {
   const containers = [...rt.containers.values()];
-  const statuses = containers.map(containerStatus);
+  const statuses = containers.map((c) => containerStatus(rt, c));
   const allReady = containers.length > 0 && containers.every((c) => c.ready);
   const anyRunning = containers.some((c) => c.proc);
   const allTerminated = containers.length > 0 && containers.every((c) => c.terminated);
