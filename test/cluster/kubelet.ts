@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Container, V1ContainerStatus, V1Node, V1NodeCondition, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import { PodNetwork } from './pod-network.ts';
-import { buildEnv, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessPorts, resolveProgram, supportedImagesHint } from './pod-spec.ts';
+import { apiMessage, buildEnv, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessPorts, resolveProgram, supportedImagesHint } from './pod-spec.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -50,9 +50,8 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const log = (msg: string): void => console.log(`${new Date().toISOString()} ${msg}`);
 const now = (): Date => new Date();
 const errText = (err: unknown): string => {
-  const e = err as { code?: number; body?: unknown; message?: string };
-  const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '');
-  return e.code ? `HTTP ${e.code}: ${body.slice(0, 300)}` : String(e.message ?? err);
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? `HTTP ${code}: ${apiMessage(err)}` : apiMessage(err);
 };
 const isCode = (err: unknown, code: number): boolean => (err as { code?: number }).code === code;
 
@@ -286,12 +285,13 @@ async function setupPod(rt: PodRuntime): Promise<void> {
     rt.pending = undefined;
   } catch (err) {
     const transient = err instanceof NotReadyYet;
+    const message = transient ? err.message : errText(err);
+    if (rt.pending?.message !== message) log(`${rt.namespace}/${rt.name}: ${message} (retrying)`);
     rt.pending = {
       reason: transient ? 'CreateContainerConfigError' : 'CreatePodSandboxError',
-      message: errText(err),
+      message,
       retryAt: Date.now() + 2000,
     };
-    log(`${rt.namespace}/${rt.name}: ${rt.pending.message} (retrying)`);
     await writeStatus(rt);
     return;
   }

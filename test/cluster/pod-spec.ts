@@ -23,6 +23,18 @@ export const supportedImagesHint = 'images named echo-basic (the Gateway API con
 /** A transient problem (a Secret not there yet): the kubelet retries the pod later. */
 export class NotReadyYet extends Error {}
 
+/** The API server's own message for a failed call (its Status body), else the error's. */
+export function apiMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
+    if (status?.message) return status.message;
+  } catch {
+    // not JSON
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
 function fieldValue(pod: V1Pod, ref: V1ObjectFieldSelector): string {
   const path = ref.fieldPath;
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
@@ -75,7 +87,7 @@ export class PodReader {
       return { ...(cm.data ?? {}), ...binary };
     } catch (err) {
       if (optional) return {};
-      throw new NotReadyYet(`configmap "${name}" not found: ${(err as Error).message}`);
+      throw new NotReadyYet(`configmap "${name}": ${apiMessage(err)}`);
     }
   }
 
@@ -88,7 +100,7 @@ export class PodReader {
       return out;
     } catch (err) {
       if (optional) return {};
-      throw new NotReadyYet(`secret "${name}" not found: ${(err as Error).message}`);
+      throw new NotReadyYet(`secret "${name}": ${apiMessage(err)}`);
     }
   }
 
@@ -108,7 +120,7 @@ export class PodReader {
       });
       return res.status?.token ?? '';
     } catch (err) {
-      throw new NotReadyYet(`service account token: ${(err as Error).message}`);
+      throw new NotReadyYet(`service account token: ${apiMessage(err)}`);
     }
   }
 }
