@@ -8,6 +8,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || { log "needs root"; exit 1; }
 
+# One cluster:up or cluster:down at a time: several people may share this tree.
+mkdir -p "$state"
+exec 9>"$state/lock"
+flock -w 600 9 || { log "another cluster:up/down holds $state/lock"; exit 1; }
+
 # The kubelet first, so it does not restart the pods we are about to stop.
 stop_pid kubelet "$here/kubelet.ts" 10
 

@@ -7,12 +7,17 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $(id -u) -eq 0 ]] || { log "needs root (network namespaces, tmpfs mount)"; exit 1; }
-command -v go >/dev/null || { log "needs Go (go.dev/doc/install) to build the pinned binaries"; exit 1; }
+command -v go >/dev/null || { log "needs Go to build the pinned binaries"; exit 1; }
 if ! command -v openssl >/dev/null || ! command -v ip >/dev/null || ! command -v curl >/dev/null; then
   bash "$repo/scripts/install-system-deps.sh" openssl iproute2 curl
 fi
 node_bin="$repo/node_modules/.bin/node"
 [[ -x "$node_bin" ]] || node_bin="$(command -v node)"
+
+# One cluster:up or cluster:down at a time: several people may share this tree.
+mkdir -p "$state"
+exec 9>"$state/lock"
+flock -w 600 9 || { log "another cluster:up/down holds $state/lock"; exit 1; }
 
 started=$SECONDS
 bash "$here/build-binaries.sh"
@@ -77,7 +82,8 @@ start() { # <name> <binary> args...
     log "$name already running"
     return
   fi
-  setsid nohup "$bin" "$@" >>"$logs/$name.log" 2>&1 </dev/null &
+  # 9>&-: the daemon must not inherit (and so hold) the up/down lock.
+  setsid nohup "$bin" "$@" >>"$logs/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$run/$name.pid"
   log "started $name (pid $!, log .cluster/logs/$name.log)"
 }
