@@ -30,6 +30,8 @@ const USAGE = `usage: npm run conformance -- [options] [-- upstream flags]
   --no-controller     do not start a controller (one already runs against the cluster)
   --timeout D         go test -timeout (env CONFORMANCE_TIMEOUT; default 90m)
   --verbose           print every test's output, not only the failed ones'
+  --without-coredns   base manifests without the coredns Deployment, for a cluster that cannot run
+                      it (env CONFORMANCE_WITHOUT_COREDNS=1; UDPRoute tests cannot pass then)
 `;
 
 const repo = resolve(import.meta.dirname, '..');
@@ -88,6 +90,7 @@ function parseOptions() {
         'no-controller': { type: 'boolean', default: false },
         timeout: { type: 'string' },
         verbose: { type: 'boolean', default: false },
+        'without-coredns': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -107,6 +110,7 @@ const runTest = values.run ?? process.env.CONFORMANCE_RUN ?? '';
 const skipTests = values.skip ?? process.env.CONFORMANCE_SKIP ?? '';
 const timeout = values.timeout ?? process.env.CONFORMANCE_TIMEOUT ?? '90m';
 const metricsAddress = process.env.CONFORMANCE_METRICS_ADDRESS ?? '127.0.0.1:19902';
+const withoutCoreDNS = values['without-coredns'] || process.env.CONFORMANCE_WITHOUT_COREDNS === '1';
 const writeReport = !values['no-report'] && runTest === '';
 
 // ---- cluster, GatewayClass, leftovers ----
@@ -232,6 +236,7 @@ function runGoTest(reportPath: string): Promise<GoRun> {
     `-report-output=${reportPath}`,
     ...(runTest === '' ? [] : [`-run-test=${runTest}`]),
     ...(skipTests === '' ? [] : [`-skip-tests=${skipTests}`]),
+    ...(withoutCoreDNS ? ['-fluxgate.without-coredns'] : []),
     ...upstreamArgs,
   ];
   log(`go ${args.join(' ')}`);
@@ -255,7 +260,8 @@ function runGoTest(reportPath: string): Promise<GoRun> {
     const test = ev.Test ?? '';
     const top = test.split('/').slice(0, 2).join('/');
     if (ev.Action === 'output' && ev.Output !== undefined) {
-      if (values.verbose || test === '' || test === 'TestConformance') process.stdout.write(ev.Output);
+      if (test === '' || test === 'TestConformance') process.stdout.write(collapse(ev.Output));
+      else if (values.verbose) process.stdout.write(ev.Output);
       else {
         const buf = output.get(top) ?? [];
         buf.push(ev.Output);
@@ -273,15 +279,32 @@ function runGoTest(reportPath: string): Promise<GoRun> {
     }
     output.delete(top);
   });
-  return new Promise((res) => {
-    child.on('exit', (code, signal) => {
-      goTest = undefined;
-      lines.once('close', () => raw.end(() => res({ code: code ?? (signal ? 1 : 0), events })));
-    });
+  const linesDone = new Promise<void>((r) => lines.once('close', () => r()));
+  const exited = new Promise<number>((r) => child.once('exit', (code, signal) => r(code ?? (signal ? 1 : 0))));
+  return Promise.all([exited, linesDone]).then(([code]) => {
+    goTest = undefined;
+    return new Promise<GoRun>((r) => raw.end(() => r({ code, events })));
   });
 }
 
 let goTest: ChildProcess | undefined;
+
+// The suite polls every 100 ms and logs each attempt: print a line again only once it stops
+// repeating, with a count of what was left out.
+const recent: string[] = [];
+let repeated = 0;
+function collapse(line: string): string {
+  const key = line.replace(/^\s*\S+\.go:\d+: /, '').replace(/\d{4}-\d\d-\d\dT[\d:.]+Z: /, '');
+  if (recent.includes(key)) {
+    repeated++;
+    return '';
+  }
+  recent.push(key);
+  if (recent.length > 4) recent.shift();
+  const note = repeated > 0 ? `    ... (${repeated} repeated poll lines left out)\n` : '';
+  repeated = 0;
+  return note + line;
+}
 
 function onSignal(signal: NodeJS.Signals): void {
   log(`${signal}: stopping`);
@@ -318,6 +341,7 @@ async function main(): Promise<number> {
 
     process.stdout.write(`\n== conformance summary (${profiles}${runTest ? `, only ${runTest}` : ''}; ${minutes} min)\n`);
     process.stdout.write(`${formatSummary(results, summaries)}\n`);
+    if (withoutCoreDNS) process.stdout.write('NOTE: run with --without-coredns: base manifests lack the coredns Deployment\n');
     for (const p of problems) process.stdout.write(`REPORT MISMATCH: ${p}\n`);
 
     const failed = results.tests.some((t) => t.outcome === 'fail');
