@@ -77,13 +77,14 @@ export function errorBody(code: string, message: string, requestId: string): str
 export interface AnyResponse {
   readonly headersSent: boolean;
   readonly writableFinished: boolean;
-  writeHead(statusCode: number, headers?: OutgoingHttpHeaders): unknown;
+  writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[]): unknown;
   write(chunk: Buffer): boolean;
   end(): unknown;
-  end(chunk: string): unknown;
+  end(chunk: string | Buffer): unknown;
   addTrailers(headers: OutgoingHttpHeaders): void;
   destroy(error?: Error): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
 }
 
 /**

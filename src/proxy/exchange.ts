@@ -1,13 +1,11 @@
 /**
  * One proxied HTTP request (HTTP/1.1 or HTTP/2 client side): route, filters, backend choice,
- * upstream dispatch through undici with streaming both ways, timeouts, retries, and the proxy's
- * own error answers. The exchange object is the undici dispatch handler itself, and the timer and
+ * upstream dispatch with streaming both ways, timeouts, retries, and the proxy's own error
+ * answers. The exchange object is itself the upstream request and its handler, and the timer and
  * stream callbacks are module-level functions, so a request allocates no closures.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { BindingState } from './binding-state.ts';
 import {
   isGrpcContentType,
@@ -18,10 +16,11 @@ import {
   type ErrorCode,
 } from './errors.ts';
 import { addResponseCors } from './filters/cors.ts';
-import { applyHeaderModifier, buildDownstreamHeaders } from './headers.ts';
+import { applyHeaderModifier, isDecimal, listToObject, type OutHeaders } from './headers.ts';
 import { sendMirror, teeBody } from './mirror.ts';
 import { RequestState, type AnyRequest } from './request-state.ts';
 import type { CompiledBackend } from './router.ts';
+import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from './upstream.ts';
 
 const kExchange = Symbol('fluxgate.exchange');
 type Tagged = AnyResponse & { [kExchange]?: Exchange };
@@ -56,17 +55,20 @@ function onResponseClose(this: Tagged): void {
 }
 
 function onResponseDrain(this: Tagged): void {
-  this[kExchange]?.controller?.resume();
+  const ex = this[kExchange];
+  if (ex !== undefined && !ex.done) ex.controller?.resume();
 }
 
 /** Upstream connect failures: nothing reached the backend, so any request may be retried. */
 function errorCodeOf(err: Error & { code?: string }): ErrorCode {
   switch (err.code) {
     case 'FLUXGATE_TIMEOUT':
+    case 'UPSTREAM_RESPONSE_TIMEOUT':
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
       return 'TIMEOUT';
     case 'ECONNREFUSED':
+    case 'UPSTREAM_CONNECT_TIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ENOTFOUND':
     case 'EHOSTUNREACH':
@@ -78,20 +80,27 @@ function errorCodeOf(err: Error & { code?: string }): ErrorCode {
   }
 }
 
-function hasRequestBody(req: AnyRequest): boolean {
-  if (req.httpVersionMajor === 2) return !(req as Http2ServerRequest).stream.endAfterHeaders;
+/** Body length of the client's request: -2 none, -1 unknown (sent chunked), else the length. */
+function requestBodyLength(req: AnyRequest): number {
   const h = req.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
+  if (req.httpVersionMajor === 2) {
+    if ((req as Http2ServerRequest).stream.endAfterHeaders) return -2;
+    const cl = h['content-length'];
+    return typeof cl === 'string' && isDecimal(cl) ? Number(cl) : -1;
+  }
+  // node:http already rejected ambiguous or malformed framing.
+  if (h['transfer-encoding'] !== undefined) return -1;
   const cl = h['content-length'];
-  return cl !== undefined && cl !== '0';
+  return cl === undefined || cl === '0' ? -2 : Number(cl);
 }
 
-export class Exchange extends RequestState implements Dispatcher.DispatchHandler {
+export class Exchange extends RequestState implements UpstreamRequest, UpstreamHandler {
   readonly res: Tagged;
-  readonly grpc: boolean;
   backend: CompiledBackend | undefined = undefined;
-  controller: Dispatcher.DispatchController | undefined = undefined;
+  controller: UpstreamControl | undefined = undefined;
+  method = 'GET';
   body: Readable | null = null;
+  bodyLength = -1;
   done = false;
   /** The current attempt's response is a retryable status: drain it and try again. */
   discard = false;
@@ -103,18 +112,30 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
   constructor(b: BindingState, req: AnyRequest, res: AnyResponse) {
     super(b, req);
     this.res = res as Tagged;
-    this.grpc = isGrpcContentType(req.headers['content-type']);
+  }
+
+  /** gRPC clients get gRPC status instead of a JSON error page (only looked at on errors). */
+  get grpc(): boolean {
+    return isGrpcContentType(this.req.headers['content-type']);
+  }
+
+  /** UpstreamRequest: path and query for the upstream request line. */
+  get target(): string {
+    return this.upTarget;
   }
 
   start(): void {
     const res = this.res;
     res[kExchange] = this;
-    res.once('close', onResponseClose);
+    // A response emits 'close' once; `on` spares the wrapper `once` would allocate.
+    res.on('close', onResponseClose);
     const code = this.resolve();
     if (code !== undefined) return this.fail(code);
     const route = this.route!;
-    const stop = this.runFilters(route.filters);
-    if (stop !== undefined) return this.stop(stop);
+    if (route.filters.length > 0) {
+      const stop = this.runFilters(route.filters);
+      if (stop !== undefined) return this.stop(stop);
+    }
     if (route.requestMs > 0) this.requestTimer = setTimeout(onRequestTimeout, route.requestMs, this);
     const ref = route.picker?.pick();
     if (ref === undefined) return this.fail('NO_BACKEND');
@@ -130,17 +151,20 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
     this.backend = ref.backend;
     if (ref.backend.endpoints.items.length === 0) return this.fail('NO_ENDPOINTS');
     const req = this.req;
-    const withBody = hasRequestBody(req);
+    this.method = req.method ?? 'GET';
+    const length = requestBodyLength(req);
+    const withBody = length !== -2;
+    this.bodyLength = length;
     const mirrors = this.mirrors;
     if (mirrors !== undefined) {
-      const method = req.method ?? 'GET';
       const target = this.upTarget;
+      const headers = this.upHeaders;
       if (withBody) {
         const { main, copies } = teeBody(req, mirrors.length, this.b.limits.maxMirrorBufferBytes);
         this.body = main;
-        for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, method, target, this.upHeaders, copies[i]!, this.b.logger);
+        for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, this.method, target, headers, copies[i]!, length, this.b.logger);
       } else {
-        for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, method, target, this.upHeaders, null, this.b.logger);
+        for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, this.method, target, headers, null, -1, this.b.logger);
       }
     } else if (withBody) {
       this.body = req;
@@ -156,21 +180,21 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
     const route = this.route!;
     if (route.backendRequestMs > 0) this.attemptTimer = setTimeout(onAttemptTimeout, route.backendRequestMs, this);
     try {
-      ep.pool.dispatch({ method: this.req.method ?? 'GET', path: this.upTarget, headers: this.upHeaders, body: this.body }, this);
+      ep.pool.dispatch(this, this);
     } catch (err) {
       this.b.logger.debug({ route: route.id, err: (err as Error).message }, 'upstream dispatch failed');
       this.fail('INTERNAL');
     }
   }
 
-  // ---- undici DispatchHandler -------------------------------------------------------------
+  // ---- UpstreamHandler --------------------------------------------------------------------
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: UpstreamControl): void {
     if (this.done) controller.abort(new ClientGoneError('request already finished'));
     else this.controller = controller;
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: UpstreamControl, statusCode: number, headers: string[]): void {
     if (this.done) return;
     const route = this.route!;
     if (this.attempts <= route.retryAttempts && this.body === null && route.retryCodes.has(statusCode)) {
@@ -178,11 +202,18 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
       return;
     }
     const res = this.res;
-    const out = buildDownstreamHeaders(headers, true);
+    const close = this.b.closing && this.req.httpVersionMajor === 1;
+    let out: string[] | OutHeaders = headers;
     const mods = this.resMods;
-    if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(out, mods[i]!);
-    if (this.cors !== undefined) addResponseCors(this.cors, this.req.headers.origin, out);
-    if (this.b.closing && this.req.httpVersionMajor === 1) out.connection = 'close';
+    if (mods !== undefined || this.cors !== undefined) {
+      const obj = listToObject(headers);
+      if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(obj, mods[i]!);
+      if (this.cors !== undefined) addResponseCors(this.cors, this.req.headers.origin, obj);
+      if (close) obj.connection = 'close';
+      out = obj;
+    } else if (close) {
+      headers.push('connection', 'close');
+    }
     try {
       res.writeHead(statusCode, out);
     } catch (err) {
@@ -192,7 +223,7 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: UpstreamControl, chunk: Buffer): void {
     if (this.discard || this.done) return;
     if (!this.res.write(chunk)) {
       controller.pause();
@@ -200,27 +231,23 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
     }
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+  onResponseEnd(_controller: UpstreamControl, trailers: string[] | null, last: Buffer | null): void {
     if (this.done) return;
     if (this.discard) return this.retry();
     this.finish();
-    let out: Record<string, string | string[]> | undefined;
-    for (const name in trailers) {
-      // Only non-framing trailers are forwarded (gRPC status lives here).
-      const v = trailers[name];
-      if (v !== undefined && name !== 'content-length' && name !== 'transfer-encoding' && name.charCodeAt(0) !== 58) (out ??= {})[name] = v;
-    }
-    if (out !== undefined) {
+    const res = this.res;
+    if (trailers !== null) {
       try {
-        this.res.addTrailers(out);
+        res.addTrailers(listToObject(trailers));
       } catch {
         // An invalid trailer is dropped rather than failing a finished response.
       }
     }
-    this.res.end();
+    if (last !== null) res.end(last);
+    else res.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_controller: UpstreamControl, err: Error): void {
     if (this.done) return;
     const code = errorCodeOf(err);
     const route = this.route!;
@@ -252,33 +279,42 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
     }
   }
 
-  finish(): void {
+  /**
+   * Done with this request: timers cleared, and the upstream control handed back (the caller
+   * aborts it when the request did not complete). After this, no late pause/resume/abort can
+   * reach a connection that moved on to another request.
+   */
+  finish(): UpstreamControl | undefined {
     this.done = true;
     this.clearAttempt();
-    if (this.requestTimer !== undefined) clearTimeout(this.requestTimer);
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.requestTimer = undefined;
-    this.retryTimer = undefined;
+    const ctl = this.controller;
+    this.controller = undefined;
+    if (this.requestTimer !== undefined) {
+      clearTimeout(this.requestTimer);
+      this.requestTimer = undefined;
+    }
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    return ctl;
   }
 
   /** Abort whatever is in flight upstream and answer with a stable error. */
   fail(code: ErrorCode): void {
     if (this.done) return;
-    this.finish();
-    this.controller?.abort(new ProxyTimeoutError(code));
+    this.finish()?.abort(new ProxyTimeoutError(code));
     sendKnownError(this.res, code, newRequestId(), this.grpc, this.closeHeader());
   }
 
   failWith(status: number, code: string, message: string): void {
     if (this.done) return;
-    this.finish();
-    this.controller?.abort(new ProxyTimeoutError(code));
+    this.finish()?.abort(new ProxyTimeoutError(code));
     sendError(this.res, status, code, message, newRequestId(), this.grpc, this.closeHeader());
   }
 
   clientGone(): void {
-    this.finish();
-    this.controller?.abort(new ClientGoneError('client closed the connection'));
+    this.finish()?.abort(new ClientGoneError('client closed the connection'));
   }
 
   closeHeader(): Record<string, string> | undefined {
@@ -286,7 +322,7 @@ export class Exchange extends RequestState implements Dispatcher.DispatchHandler
   }
 
   stop(s: NonNullable<ReturnType<RequestState['runFilters']>>): void {
-    this.finish();
+    this.finish()?.abort(new ClientGoneError('answered by a filter'));
     const res = this.res;
     const close = this.closeHeader();
     switch (s.kind) {

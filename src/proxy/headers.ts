@@ -35,9 +35,24 @@ export interface ForwardContext {
   clientIp: string;
 }
 
+/**
+ * Request headers never copied upstream by the header-line writer: hop-by-hop and framing
+ * headers, `expect` (the proxy answers 100-continue itself), and the X-Forwarded-* headers it
+ * sets itself.
+ */
+const NOT_FORWARDED: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP,
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+]);
+
 /** Tokens of the Connection header name further hop-by-hop headers (RFC 9110 7.6.1). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
+  // The common values name nothing else.
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return undefined;
   const joined = Array.isArray(value) ? value.join(',') : value;
   let set: Set<string> | undefined;
   for (const raw of joined.split(',')) {
@@ -73,6 +88,56 @@ export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, ctx: Forward
   out['x-forwarded-for'] = xff === undefined ? ctx.clientIp : `${Array.isArray(xff) ? xff.join(', ') : xff}, ${ctx.clientIp}`;
   out['x-forwarded-proto'] = ctx.proto;
   out['x-forwarded-host'] = ctx.forwardedHost;
+  return out;
+}
+
+/**
+ * The upstream HTTP/1.1 header lines (`name: value\r\n` each) straight from the client's
+ * headers, with the same rules as buildUpstreamHeaders but no intermediate object: the request
+ * path of every request without request-header filters. Framing headers are left to the client
+ * (h1-client.ts), which writes them for the body it really sends.
+ */
+export function upstreamHeaderLines(incoming: IncomingHttpHeaders, host: string, forwardedHost: string, proto: string, clientIp: string): string {
+  const extra = connectionTokens(incoming.connection);
+  let s = `host: ${host}\r\n`;
+  for (const name in incoming) {
+    const v = incoming[name];
+    if (v === undefined || name.charCodeAt(0) === 58 /* ':' */) continue;
+    if (NOT_FORWARDED.has(name)) continue;
+    if (extra !== undefined && extra.has(name)) continue;
+    if (typeof v === 'string') s += `${name}: ${v}\r\n`;
+    else for (let i = 0; i < v.length; i++) s += `${name}: ${v[i]}\r\n`;
+  }
+  const te = incoming.te;
+  if (typeof te === 'string' && te.trim().toLowerCase() === 'trailers') s += 'te: trailers\r\n';
+  const xff = incoming['x-forwarded-for'];
+  s += xff === undefined ? `x-forwarded-for: ${clientIp}\r\n` : `x-forwarded-for: ${Array.isArray(xff) ? xff.join(', ') : xff}, ${clientIp}\r\n`;
+  return `${s}x-forwarded-proto: ${proto}\r\nx-forwarded-host: ${forwardedHost}\r\n`;
+}
+
+/** Header lines of a built header object (after filters); framing headers are left out. */
+export function headerLinesOf(h: OutHeaders): string {
+  let s = '';
+  for (const name in h) {
+    if (name === 'content-length' || name === 'transfer-encoding' || name === 'expect') continue;
+    const v = h[name]!;
+    if (typeof v === 'string') s += `${name}: ${v}\r\n`;
+    else for (let i = 0; i < v.length; i++) s += `${name}: ${v[i]}\r\n`;
+  }
+  return s;
+}
+
+/** A flat header list (`[name, value, ...]`) as an object; repeated names become arrays. */
+export function listToObject(list: readonly string[]): OutHeaders {
+  const out: OutHeaders = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    const v = list[i + 1]!;
+    const cur = out[name];
+    if (cur === undefined) out[name] = v;
+    else if (Array.isArray(cur)) cur.push(v);
+    else out[name] = [cur, v];
+  }
   return out;
 }
 

@@ -31,6 +31,12 @@ export interface ProxyLimits {
   readonly poolGraceMs: number;
   /** Time to connect to an upstream endpoint. */
   readonly upstreamConnectTimeoutMs: number;
+  /**
+   * Idle time an upstream keep-alive connection is kept (HTTP/1.1 backends); shortened by the
+   * backend's `Keep-Alive: timeout=N` hint. Below the common server defaults (node 5 s), so the
+   * proxy, not the server, closes idle connections.
+   */
+  readonly upstreamKeepAliveTimeoutMs: number;
   /** Max bytes of request body buffered for a mirror before the mirror copy is abandoned. */
   readonly maxMirrorBufferBytes: number;
 }
@@ -49,6 +55,7 @@ export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   drainTimeoutMs: 10_000,
   poolGraceMs: 30_000,
   upstreamConnectTimeoutMs: 5_000,
+  upstreamKeepAliveTimeoutMs: 4_000,
   maxMirrorBufferBytes: 1024 * 1024,
 });
 

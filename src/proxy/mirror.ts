@@ -4,34 +4,54 @@
  * body copy is abandoned rather than allowed to apply backpressure to the client.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import type { OutHeaders } from './headers.ts';
+import { headerLinesOf, type OutHeaders } from './headers.ts';
 import type { ProxyLogger } from './logger.ts';
 import type { CompiledBackend } from './router.ts';
+import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from './upstream.ts';
 
-class MirrorHandler implements Dispatcher.DispatchHandler {
+class MirrorRequest implements UpstreamRequest, UpstreamHandler {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: OutHeaders;
+  readonly body: Readable | null;
+  readonly bodyLength: number;
   readonly logger: ProxyLogger;
   readonly backendId: string;
-  constructor(logger: ProxyLogger, backendId: string) {
+  constructor(method: string, target: string, headers: OutHeaders, body: Readable | null, bodyLength: number, logger: ProxyLogger, backendId: string) {
+    this.method = method;
+    this.target = target;
+    this.headers = headers;
+    this.body = body;
+    this.bodyLength = bodyLength;
     this.logger = logger;
     this.backendId = backendId;
+  }
+  headerLines(): string {
+    return headerLinesOf(this.headers);
+  }
+  headerObject(): OutHeaders {
+    return this.headers;
   }
   onRequestStart(): void {}
   onResponseStart(): void {}
   onResponseData(): void {}
   onResponseEnd(): void {}
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_c: UpstreamControl, err: Error): void {
     this.logger.debug({ backend: this.backendId, err: err.message }, 'mirror request failed');
   }
 }
 
-/** Send one mirror copy. `body` is a tee of the client body, or null for a body-less request. */
+/**
+ * Send one mirror copy. `body` is a tee of the client body (of `bodyLength` bytes, -1 when
+ * unknown), or null for a body-less request.
+ */
 export function sendMirror(
   backend: CompiledBackend | undefined,
   method: string,
   target: string,
   headers: OutHeaders,
   body: Readable | null,
+  bodyLength: number,
   logger: ProxyLogger,
 ): void {
   const ep = backend?.endpoints.pick();
@@ -40,7 +60,8 @@ export function sendMirror(
     return;
   }
   try {
-    ep.pool.dispatch({ method, path: target, headers, body }, new MirrorHandler(logger, backend.id));
+    const m = new MirrorRequest(method, target, headers, body, bodyLength, logger, backend.id);
+    ep.pool.dispatch(m, m);
   } catch (err) {
     body?.destroy();
     logger.debug({ backend: backend.id, err: (err as Error).message }, 'mirror dispatch failed');

@@ -15,8 +15,11 @@ import {
   applyHeaderModifier,
   buildUpstreamHeaders,
   clientIpOf,
+  headerLinesOf,
   hostWithoutPort,
+  upstreamHeaderLines,
   type CompiledHeaderModifier,
+  type ForwardContext,
   type OutHeaders,
 } from './headers.ts';
 import { normalisePath } from './path-normalise.ts';
@@ -41,7 +44,11 @@ export class RequestState {
   rawHost = '';
   /** Host without port, lower case. */
   host = '';
-  upHeaders: OutHeaders = {};
+  /**
+   * Upstream headers as an object, built only when a filter (or a mirror, or undici) needs one;
+   * otherwise the upstream header lines are written straight from the client's headers.
+   */
+  #up: OutHeaders | undefined = undefined;
   upPath = '/';
   resMods: CompiledHeaderModifier[] | undefined = undefined;
   cors: CompiledCors | undefined = undefined;
@@ -93,13 +100,32 @@ export class RequestState {
     this.query = query;
     this.rawHost = authority;
     this.host = host;
-    this.upHeaders = buildUpstreamHeaders(headers, {
-      host: authority,
-      forwardedHost: authority,
-      proto: this.scheme,
-      clientIp: clientIpOf(req.socket?.remoteAddress),
-    });
     return undefined;
+  }
+
+  #forwardContext(): ForwardContext {
+    return {
+      host: this.rawHost,
+      forwardedHost: this.rawHost,
+      proto: this.scheme,
+      clientIp: clientIpOf(this.req.socket?.remoteAddress),
+    };
+  }
+
+  /** Upstream headers as an object (filters change this one; built on first use). */
+  get upHeaders(): OutHeaders {
+    return (this.#up ??= buildUpstreamHeaders(this.req.headers, this.#forwardContext()));
+  }
+
+  /** Upstream HTTP/1.1 header lines, framing headers excluded. */
+  headerLines(): string {
+    const up = this.#up;
+    if (up !== undefined) return headerLinesOf(up);
+    return upstreamHeaderLines(this.req.headers, this.rawHost, this.rawHost, this.scheme, clientIpOf(this.req.socket?.remoteAddress));
+  }
+
+  headerObject(): OutHeaders {
+    return this.upHeaders;
   }
 
   /** Run request-phase filters in order; a stop when a filter answers the request itself. */

@@ -11,20 +11,19 @@
  *   is exactly "first match in table order" without walking the table.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Pool } from 'undici';
 import type { Backend, BackendProtocol, Listener, Route, RoutingTable, VirtualHost } from '../ir/index.ts';
 import { createWeightedPicker, RoundRobin, type WeightedPicker } from './balancer.ts';
 import { compileFilter, type CompiledFilter } from './filters/compile.ts';
 import { compileKeyValue, compileRegex, headerValue, parseQuery, type CompiledKeyValue, type StringPredicate } from './matchers.ts';
 import type { ProxyLogger } from './logger.ts';
 import { normalisePath } from './path-normalise.ts';
-import { poolKey, type UpstreamPools } from './upstream.ts';
+import { poolKey, type UpstreamPool, type UpstreamPools } from './upstream.ts';
 
 export interface CompiledEndpoint {
   readonly address: string;
   readonly port: number;
   readonly key: string;
-  readonly pool: Pool;
+  readonly pool: UpstreamPool;
 }
 
 export interface CompiledBackend {

@@ -1,13 +1,25 @@
 /**
- * Upstream connection pools (undici). One keep-alive Pool per endpoint and protocol, shared by
- * every table that references it, so a table swap never re-opens upstream connections. Pools
- * that no table references any more are closed after a grace period (in-flight requests of an
- * old table still hold them); a pool referenced again within the grace is kept.
+ * Upstream connection pools. One keep-alive pool per endpoint and protocol, shared by every
+ * table that references it, so a table swap never re-opens upstream connections. Pools that no
+ * table references any more are closed after a grace period (in-flight requests of an old table
+ * still hold them); a pool referenced again within the grace is kept.
+ *
+ * HTTP/1.1 backends use the proxy's own client (h1-client.ts); h2c backends use undici, behind
+ * the same UpstreamPool interface.
  */
-import { Pool } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
 import type { BackendProtocol, Endpoint } from '../ir/index.ts';
+import { H1Pool, type UpstreamControl, type UpstreamHandler, type UpstreamPool, type UpstreamRequest } from './h1-client.ts';
+import { buildDownstreamHeaders } from './headers.ts';
 import type { ProxyLimits } from './limits.ts';
 import type { ProxyLogger } from './logger.ts';
+
+export type { UpstreamControl, UpstreamHandler, UpstreamPool, UpstreamRequest } from './h1-client.ts';
+
+/** Bound of a response's silence on routes without timeouts (a dead peer), as before with undici. */
+const RESPONSE_TIMEOUT_MS = 300_000;
+const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
 export function poolKey(protocol: BackendProtocol, ep: Endpoint): string {
   return `${protocol === 'h2c' ? 'h2c' : 'http1'}|${ep.address}|${ep.port}`;
@@ -17,8 +29,71 @@ export function originOf(ep: Endpoint): string {
   return ep.address.includes(':') ? `http://[${ep.address}]:${ep.port}` : `http://${ep.address}:${ep.port}`;
 }
 
-interface Entry {
+/** Response headers as the handler wants them: a flat list without hop-by-hop headers. */
+function downstreamList(headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  const obj = buildDownstreamHeaders(headers, true);
+  for (const name in obj) {
+    const v = obj[name]!;
+    if (Array.isArray(v)) for (const x of v) out.push(name, x);
+    else out.push(name, v);
+  }
+  return out;
+}
+
+function trailerList(trailers: IncomingHttpHeaders | undefined): string[] | null {
+  let out: string[] | null = null;
+  for (const name in trailers) {
+    const v = trailers[name];
+    // Only non-framing trailers are forwarded (gRPC status lives here).
+    if (v === undefined || name === 'content-length' || name === 'transfer-encoding' || name.charCodeAt(0) === 58) continue;
+    if (Array.isArray(v)) for (const x of v) (out ??= []).push(name, x);
+    else (out ??= []).push(name, v);
+  }
+  return out;
+}
+
+class UndiciAdapter implements Dispatcher.DispatchHandler {
+  readonly h: UpstreamHandler;
+  constructor(h: UpstreamHandler) {
+    this.h = h;
+  }
+  onRequestStart(c: Dispatcher.DispatchController): void {
+    this.h.onRequestStart(c as UpstreamControl);
+  }
+  onResponseStart(c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    this.h.onResponseStart(c, status, downstreamList(headers));
+  }
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.h.onResponseData(c, chunk);
+  }
+  onResponseEnd(c: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+    this.h.onResponseEnd(c, trailerList(trailers), null);
+  }
+  onResponseError(c: Dispatcher.DispatchController, err: Error): void {
+    this.h.onResponseError(c, err);
+  }
+}
+
+/** h2c backends: an undici Pool (HTTP/2 prior knowledge) behind the UpstreamPool interface. */
+class UndiciUpstream implements UpstreamPool {
   readonly pool: Pool;
+  constructor(pool: Pool) {
+    this.pool = pool;
+  }
+  dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
+    this.pool.dispatch({ method: req.method, path: req.target, headers: req.headerObject(), body: req.body }, new UndiciAdapter(handler));
+  }
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+  destroy(): Promise<void> {
+    return this.pool.destroy();
+  }
+}
+
+interface Entry {
+  readonly pool: UpstreamPool;
   closeTimer: NodeJS.Timeout | undefined;
 }
 
@@ -33,7 +108,7 @@ export class UpstreamPools {
   }
 
   /** The pool for an endpoint; created on first use (apply time), never on the request path. */
-  acquire(protocol: BackendProtocol, ep: Endpoint): Pool {
+  acquire(protocol: BackendProtocol, ep: Endpoint): UpstreamPool {
     const key = poolKey(protocol, ep);
     const found = this.#pools.get(key);
     if (found !== undefined) {
@@ -43,20 +118,31 @@ export class UpstreamPools {
       }
       return found.pool;
     }
-    const h2c = protocol === 'h2c';
-    const pool = new Pool(originOf(ep), {
-      connect: { timeout: this.#limits.upstreamConnectTimeoutMs },
-      // Route timeouts (IR Timeouts) are enforced by the exchange; these only bound a dead peer
-      // on routes without timeouts.
-      headersTimeout: 300_000,
-      bodyTimeout: 300_000,
-      allowH2: h2c,
-      // Pool builds the connector itself and reads useH2c only at the top level.
-      ...(h2c ? { useH2c: true } : {}),
-    });
-    pool.on('connectionError', (_origin, _targets, err) => {
-      this.#logger.debug({ endpoint: key, err: err.message }, 'upstream connection error');
-    });
+    let pool: UpstreamPool;
+    if (protocol === 'h2c') {
+      const p = new Pool(originOf(ep), {
+        connect: { timeout: this.#limits.upstreamConnectTimeoutMs },
+        // Route timeouts (IR Timeouts) are enforced by the exchange; these only bound a dead
+        // peer on routes without timeouts.
+        headersTimeout: RESPONSE_TIMEOUT_MS,
+        bodyTimeout: RESPONSE_TIMEOUT_MS,
+        allowH2: true,
+        // Pool builds the connector itself and reads useH2c only at the top level (not in
+        // the Options type).
+        ...{ useH2c: true },
+      });
+      p.on('connectionError', (_origin, _targets, err) => {
+        this.#logger.debug({ endpoint: key, err: err.message }, 'upstream connection error');
+      });
+      pool = new UndiciUpstream(p);
+    } else {
+      pool = new H1Pool(ep.address, ep.port, {
+        connectTimeoutMs: this.#limits.upstreamConnectTimeoutMs,
+        keepAliveTimeoutMs: this.#limits.upstreamKeepAliveTimeoutMs,
+        responseTimeoutMs: RESPONSE_TIMEOUT_MS,
+        maxHeaderBytes: MAX_RESPONSE_HEAD_BYTES,
+      });
+    }
     this.#pools.set(key, { pool, closeTimer: undefined });
     return pool;
   }
