@@ -46,8 +46,8 @@ function parentKey(p: Obj, routeNs: string): string {
 /**
  * Attaches one route to our Gateways. Parents that are not our Gateways are skipped: their
  * status belongs to other controllers. Increments attachedRoutes on every listener that the
- * parentRef selects and whose allowedRoutes admit the route (Gateway API: attachment depends
- * only on allowedRoutes and parentRefs, not on hostnames or validity).
+ * parentRef selects, whose allowedRoutes admit the route and whose hostname intersects the
+ * route's hostnames; route validity (bad rules, unresolved backends) does not matter.
  */
 export function attachRoute(
   graph: Graph, gateways: ReadonlyMap<string, GatewayInfo>, route: unknown, kind: RouteKind, routeNs: string, routeKey: string,
@@ -89,10 +89,13 @@ export function attachRoute(
         continue;
       }
       allowedAnywhere = true;
+      const hostnames = routeHostnamesOnListener(l.hostname, routeHostnames);
+      if (hostnames.length === 0) continue;
+      // A route whose hostnames miss the listener's is not attached to it (Accepted=False,
+      // NoMatchingListenerHostname) and is not counted (conformance GatewayWithAttachedRoutes).
       l.attached.add(routeKey);
       countedOn?.push(l);
-      const hostnames = routeHostnamesOnListener(l.hostname, routeHostnames);
-      if (hostnames.length > 0) attached.push({ listener: l, hostnames });
+      attached.push({ listener: l, hostnames });
     }
     let failure: ConditionInput | undefined;
     if (!allowedAnywhere) {
