@@ -627,7 +627,7 @@ class H1Conn implements UpstreamControl {
           }
           break;
         case 'keep-alive':
-          this.keepAliveHint(value);
+          if (!this.keepAliveHint(value)) keepAlive = false;
           break;
         default:
           break;
@@ -672,18 +672,20 @@ class H1Conn implements UpstreamControl {
     return true;
   }
 
-  keepAliveHint(value: string): void {
+  /** The server's `Keep-Alive: timeout=N` hint; false when the connection must not be reused. */
+  keepAliveHint(value: string): boolean {
     const i = value.toLowerCase().indexOf('timeout=');
-    if (i === -1) return;
+    if (i === -1) return true;
     const secs = parseInt(value.slice(i + 8), 10);
-    if (!Number.isFinite(secs)) return;
+    if (!Number.isFinite(secs)) return true;
     // Leave a second of margin, so we never send on a connection the server is closing.
     const ms = secs * 1000 - 1000;
-    if (ms <= 0) this.keepAlive = false;
-    else if (ms < this.idleMs) {
+    if (ms <= 0) return false;
+    if (ms < this.idleMs) {
       this.idleMs = ms;
       this.sock.setTimeout(ms);
     }
+    return true;
   }
 
   onTrailerLine(line: string): boolean {
