@@ -3,7 +3,7 @@
 # so a warm machine pays nothing.
 set -euo pipefail
 need=()
-for pkg in "$@" curl iproute2 nghttp2-client wrk nginx-light; do
+for pkg in "$@" curl iproute2 nghttp2-client wrk nginx-light redis-server; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ((${#need[@]})); then

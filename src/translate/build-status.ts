@@ -2,7 +2,7 @@
 // listeners) and route parents. Conditions: defaults first, failures appended, last of each
 // type wins (src/status).
 import * as st from '../status/index.ts';
-import { mergeConditions, type ConditionInput } from '../status/index.ts';
+import { condition, mergeConditions, type ConditionInput } from '../status/index.ts';
 import type { ParentAttachment } from './attach.ts';
 import type { GatewayInfo, ListenerInfo } from './listeners.ts';
 import { serves } from './listeners.ts';
@@ -70,6 +70,8 @@ export interface RouteStatusInput {
   readonly refFailures: readonly RefFailure[];
   /** Set when translating the route failed unexpectedly. */
   readonly internalError?: string;
+  /** fluxgate.io policies this route uses that are missing or invalid (it fails closed). */
+  readonly policyFailures?: readonly string[];
 }
 
 export function routeFailures(input: RouteStatusInput): ConditionInput[] {
@@ -83,8 +85,13 @@ export function routeFailures(input: RouteStatusInput): ConditionInput[] {
     // invalid → Accepted=False, reason UnsupportedValue.
     failures.push(invalid.length === input.rules.length ? st.routeAllRulesInvalid(msg) : st.routePartiallyInvalid(msg));
   }
+  const policy = input.policyFailures ?? [];
   if (input.refFailures.length > 0) {
-    failures.push(st.routeRefsNotResolved(input.refFailures[0]!.reason, input.refFailures.map((f) => f.message).join('; ')));
+    failures.push(st.routeRefsNotResolved(input.refFailures[0]!.reason, [...input.refFailures.map((f) => f.message), ...policy].join('; ')));
+  } else if (policy.length > 0) {
+    // Not a Gateway API reason: the rule stays (it answers 500) and the message says which
+    // policy and field, so ResolvedRefs=False carries it.
+    failures.push(condition('ResolvedRefs', 'False', 'InvalidPolicy', policy.join('; ')));
   }
   return failures;
 }

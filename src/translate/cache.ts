@@ -44,11 +44,11 @@ export function cacheState(cache: TranslateCache | undefined): CacheState | unde
     : undefined;
 }
 
-const CONTEXT_LISTS = ['gatewayClasses', 'gateways', 'referenceGrants', 'namespaces', 'services', 'endpointSlices', 'secrets'] as const;
+const CONTEXT_LISTS = ['gatewayClasses', 'gateways', 'referenceGrants', 'namespaces', 'services', 'endpointSlices', 'secrets', 'trafficPolicies', 'authPolicies', 'consumers'] as const;
 
 export function contextOf(resources: Resources, options: TranslateOptions): ContextKey {
   return [
-    options?.controllerName, options?.validateRegex, options?.gatewayAddress,
+    options?.controllerName, options?.validateRegex, options?.gatewayAddress, options?.plugins,
     ...CONTEXT_LISTS.map((k) => resources[k]),
   ];
 }

@@ -5,6 +5,8 @@ import { resolveBackendRef, type BackendSource, type RefFailure } from './backen
 import type { Graph } from './graph.ts';
 import type { RouteKind } from './listeners.ts';
 import { TOKEN } from './matches.ts';
+import { extensionRefFilters } from './policy-attach.ts';
+import { POLICY_GROUP } from './policies.ts';
 import { bool, indexed, int, obj, str, strs, type Obj, show } from './safe.ts';
 
 export interface FilterContext {
@@ -22,6 +24,8 @@ export interface FilterOutput {
   /** Unresolvable mirror backends: the mirror is dropped, the rule stays. */
   readonly refFailures: RefFailure[];
   readonly sources: BackendSource[];
+  /** fluxgate.io references that fail closed (the rule stays, its requests answer 500). */
+  readonly policyFailures: string[];
 }
 
 /** Filter types that may appear at most once per list (Gateway API CEL rules). */
@@ -111,7 +115,7 @@ function mirrorFraction(o: Obj, field: string): number | undefined | string {
 export type FilterScope = 'httpRule' | 'grpcRule' | 'backend';
 
 export function buildFilters(list: unknown, field: string, scope: FilterScope, ctx: FilterContext): FilterOutput {
-  const out: FilterOutput = { filters: [], errors: [], refFailures: [], sources: [] };
+  const out: FilterOutput = { filters: [], errors: [], refFailures: [], sources: [], policyFailures: [] };
   const allowed = scope === 'httpRule' ? HTTP_RULE_TYPES : scope === 'grpcRule' ? GRPC_RULE_TYPES : BACKEND_TYPES;
   const seen = new Set<string>();
   for (const [f, i] of indexed(list)) {
@@ -185,9 +189,15 @@ export function buildFilters(list: unknown, field: string, scope: FilterScope, c
         break;
       }
       case 'ExtensionRef': {
-        // No plugins are registered yet, so no extension kind can be validated or run. Gateway
-        // API: an unresolvable custom filter must not be skipped, so the rule is invalid.
         const ref = obj(f.extensionRef) ?? {};
+        if (scope !== 'backend' && str(ref.group) === POLICY_GROUP) {
+          // Our own kinds: resolved to plugin filters in place; unresolvable ones fail closed.
+          const r = extensionRefFilters(ctx.graph.policies, POLICY_GROUP, str(ref.kind) ?? '', str(ref.name) ?? '', ctx.routeNs, `${ff}.extensionRef`);
+          out.filters.push(...r.filters);
+          out.policyFailures.push(...r.failures);
+          break;
+        }
+        // Gateway API: an unresolvable custom filter must not be skipped, so the rule is invalid.
         out.errors.push(`${ff}.extensionRef: no plugin handles ${str(ref.group) ?? ''}/${str(ref.kind) ?? ''} "${str(ref.name) ?? ''}"`);
         break;
       }

@@ -3,6 +3,7 @@
 import type { Resources, Service, Secret, EndpointSlice, Gateway, GatewayClass } from './resources.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { compareStrings, meta, obj, str } from './safe.ts';
+import type { PolicyIndex } from './policies.ts';
 
 export interface Graph {
   readonly resources: Resources;
@@ -17,6 +18,8 @@ export interface Graph {
   readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   /** Namespace labels, including the implicit kubernetes.io/metadata.name. */
   namespaceLabels(ns: string): Readonly<Record<string, string>>;
+  /** fluxgate.io policies and consumers, validated by the plugins (set by translate()). */
+  readonly policies?: PolicyIndex;
 }
 
 export const key = (ns: string, name: string): string => `${ns}/${name}`;
@@ -58,6 +61,7 @@ export function sanitize(r: unknown): Resources {
     gatewayClasses: list(o.gatewayClasses), gateways: list(o.gateways), httpRoutes: list(o.httpRoutes),
     grpcRoutes: list(o.grpcRoutes), referenceGrants: list(o.referenceGrants), namespaces: list(o.namespaces),
     services: list(o.services), endpointSlices: list(o.endpointSlices), secrets: list(o.secrets),
+    trafficPolicies: list(o.trafficPolicies), authPolicies: list(o.authPolicies), consumers: list(o.consumers),
   };
 }
 

@@ -21,6 +21,20 @@ export type Service = IService;
 export type Secret = ISecret;
 export type EndpointSlice = IEndpointSlice;
 
+/** A fluxgate.io/v1alpha1 object (TrafficPolicy, AuthPolicy, Consumer); its spec is read defensively. */
+export interface FluxgateObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: { readonly namespace?: string; readonly name?: string; readonly [key: string]: unknown };
+  readonly spec?: unknown;
+}
+/** fluxgate.io TrafficPolicy: rate limits, IP rules, transforms; ExtensionRef or targetRefs. */
+export type TrafficPolicy = FluxgateObject;
+/** fluxgate.io AuthPolicy: key-auth, basic-auth, JWT or OIDC; ExtensionRef or targetRefs. */
+export type AuthPolicy = FluxgateObject;
+/** fluxgate.io Consumer: a username and credentials kept in Secrets. */
+export type Consumer = FluxgateObject;
+
 /**
  * The full state the translator sees. Every list is sorted by namespace then name (front ends
  * guarantee it with `sortResources`), and objects are treated as immutable.
@@ -35,6 +49,10 @@ export interface Resources {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Optional: front ends without plugin support leave them out. */
+  readonly trafficPolicies?: readonly TrafficPolicy[];
+  readonly authPolicies?: readonly AuthPolicy[];
+  readonly consumers?: readonly Consumer[];
 }
 
 export function emptyResources(): Resources {

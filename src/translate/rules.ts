@@ -23,6 +23,8 @@ export interface RouteRules {
   readonly rules: RuleOutput[];
   readonly refFailures: RefFailure[];
   readonly sources: BackendSource[];
+  /** fluxgate.io ExtensionRefs that fail closed (missing or invalid policy). */
+  readonly policyFailures: string[];
 }
 
 const ERROR_CODES: Readonly<Record<BackendRefFailureReason, string>> = {
@@ -120,6 +122,7 @@ function buildRule(ctx: Ctx, rule: Obj, index: number, out: RouteRules): RuleOut
     const fctx: FilterContext = { graph: ctx.graph, routeKind: ctx.kind, routeNs: ns, path: result.match.path };
     const rf = buildFilters(rule.filters, `${field}.filters`, isHttp ? 'httpRule' : 'grpcRule', fctx);
     dedupeStrings(errors, rf.errors);
+    dedupeStrings(out.policyFailures, rf.policyFailures);
     dedupePush(out.refFailures, rf.refFailures);
     out.sources.push(...rf.sources);
     const backendRefs: WeightedBackendRef[] = [];
@@ -160,7 +163,7 @@ function buildRule(ctx: Ctx, rule: Obj, index: number, out: RouteRules): RuleOut
 }
 
 export function buildRouteRules(graph: Graph, route: unknown, kind: RouteKind, meta: Meta, validateRegex: RegexCheck): RouteRules {
-  const out: RouteRules = { rules: [], refFailures: [], sources: [] };
+  const out: RouteRules = { rules: [], refFailures: [], sources: [], policyFailures: [] };
   const spec = obj(obj(route)?.spec);
   const ctx: Ctx = { graph, kind, meta, validateRegex };
   // Gateway API: spec.rules defaults to one rule matching PathPrefix "/" (with no backends).

@@ -11,6 +11,9 @@ import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
 import { compareStrings, meta, show } from './safe.ts';
+import { buildPolicyIndex } from './policies.ts';
+import { placeWithPolicies } from './policy-routes.ts';
+import { policyStatuses } from './policy-status.ts';
 import type { ObjectStatus, TranslateOptions, TranslateResult } from './types.ts';
 
 function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
@@ -24,7 +27,8 @@ interface ContextState {
 }
 
 function buildContext(resources: Resources, options: TranslateOptions, controllerName: string): ContextState {
-  const graph = buildGraph(resources, controllerName);
+  const base = buildGraph(resources, controllerName);
+  const graph: Graph = { ...base, policies: buildPolicyIndex(base, options?.plugins) };
   const gateways = buildGateways(graph, options);
   markConflicts(gateways);
   return { graph, gateways, gatewayByKey: new Map(gateways.map((g) => [`${g.meta.namespace}/${g.meta.name}`, g])) };
@@ -86,6 +90,7 @@ export function translate(input: Resources, options: TranslateOptions): Translat
     ...graph.ourClassObjects.map(gatewayClassStatus),
     ...gateways.map(gatewayStatus),
     ...routeStatuses,
+    ...(graph.policies === undefined ? [] : policyStatuses(graph, graph.policies, controllerName)),
   ].sort(compareStatuses);
   if (state !== undefined) {
     state.context = { key: context, value: ctx };
@@ -108,7 +113,7 @@ function translateRoute(
   try {
     const rules = buildRouteRules(graph, route, kind, m, validateRegex);
     sources = rules.sources;
-    input = { apiVersion: CONTROLLER_API_VERSION, kind, meta: m, parents, rules: rules.rules, refFailures: rules.refFailures };
+    input = { apiVersion: CONTROLLER_API_VERSION, kind, meta: m, parents, rules: rules.rules, refFailures: rules.refFailures, policyFailures: rules.policyFailures };
   } catch (e) {
     // Defence in depth: a translator bug on one route must not take down the others.
     input = { apiVersion: CONTROLLER_API_VERSION, kind, meta: m, parents, rules: [], refFailures: [],
@@ -117,10 +122,15 @@ function translateRoute(
   const placements: Placement[] = [];
   if (routeUsable(input)) {
     const routes = input.rules.flatMap((r) => r.routes);
+    const policyFailures: string[] = [...(input.policyFailures ?? [])];
     for (const p of parents) {
       if (p.failure) continue;
-      for (const a of p.listeners) placements.push({ listener: a.listener, hostnames: a.hostnames, routes });
+      for (const a of p.listeners) {
+        const placed = graph.policies === undefined ? routes : placeWithPolicies(graph.policies, routes, kind, m, a.listener, policyFailures);
+        placements.push({ listener: a.listener, hostnames: a.hostnames, routes: placed });
+      }
     }
+    if (policyFailures.length > (input.policyFailures?.length ?? 0)) input = { ...input, policyFailures };
   }
   return { kind, routeKey, countedOn, sources, placements, status: routeStatus(input, controllerName) };
 }

@@ -2,6 +2,7 @@
 import type { RoutingTable } from '../ir/index.ts';
 import type { Gateway } from './resources.ts';
 import type { TranslateCache } from './cache.ts';
+import type { PluginValidators } from '../plugins/validators.ts';
 
 export interface TranslateOptions {
   /** GatewayClasses whose spec.controllerName equals this are ours: 'fluxgate.io/gateway-controller'. */
@@ -16,6 +17,11 @@ export interface TranslateOptions {
    * objects are never mutated and that `gatewayAddress` is a pure function of the Gateway.
    */
   readonly cache?: TranslateCache;
+  /**
+   * Plugin validation (pure), from src/plugins (`pluginValidators`). Without it, every
+   * fluxgate.io ExtensionRef and policy fails closed: its routes answer 500.
+   */
+  readonly plugins?: PluginValidators;
 }
 
 export interface ObjectStatus {
