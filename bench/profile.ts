@@ -51,8 +51,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void s
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   pinSelf(LOAD_CORE);
-  usePidFile(join(OUT, 'pids-profile'));
-  const work = join(OUT, `profile-run-${workload}-${n}`);
+  usePidFile(join(OUT, 'pids'));
+  const work = join(OUT, `profile-run-${workload}-${n}-${f['port-base']}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   const profDir = join(work, 'cpuprofile');

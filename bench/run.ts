@@ -268,7 +268,8 @@ async function main(): Promise<number> {
   mkdirSync(OUT, { recursive: true });
   pinSelf(LOAD_CORE);
   usePidFile(join(OUT, 'pids'));
-  const work = join(OUT, 'run');
+  // One work folder per port base: runs on different ports do not share files.
+  const work = join(OUT, `run-${flags['port-base']}`);
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
 

@@ -27,21 +27,34 @@ export function pinSelf(core: number): void {
 }
 
 /**
- * Remembers the pids of this run in `file`, and kills the process groups a previous run left
- * behind there (only if they are still our `timeout` wrappers).
+ * Remembers the pids of this run in `file` (one "orchestrator-pid server-pid" line each), and
+ * kills the process groups a previous run left behind there: only those whose orchestrator is
+ * gone (so a concurrent run using the same file is never touched) and that are still our
+ * `timeout` wrappers.
  */
 export function usePidFile(file: string): void {
   pidFile = file;
-  if (!existsSync(file)) return;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const pid = Number(line.trim());
-    if (!Number.isInteger(pid) || pid <= 1) continue;
-    try {
-      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (cmd.includes('fluxgate-bench')) process.kill(-pid, 'SIGKILL');
-    } catch { /* gone */ }
+  const keep: string[] = [];
+  if (existsSync(file)) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const [owner, pid] = line.trim().split(' ').map(Number);
+      if (owner === undefined || pid === undefined || !Number.isInteger(pid) || pid <= 1) continue;
+      if (alive(owner)) { keep.push(line); continue; }
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (cmd.includes('fluxgate-bench')) process.kill(-pid, 'SIGKILL');
+      } catch { /* gone */ }
+    }
   }
-  writeFileSync(file, '');
+  writeFileSync(file, keep.map((l) => `${l}\n`).join(''));
+}
+
+function alive(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('bench/');
+  } catch {
+    return false;
+  }
 }
 
 export interface StartOptions {
@@ -71,7 +84,7 @@ export function startServer(o: StartOptions): Server {
   const server: Server = { name: o.name, pid: child.pid, log: o.log, child, exited: false };
   child.on('exit', () => { server.exited = true; });
   servers.push(server);
-  if (pidFile !== undefined) writeFileSync(pidFile, `${child.pid}\n`, { flag: 'a' });
+  if (pidFile !== undefined) writeFileSync(pidFile, `${process.pid} ${child.pid}\n`, { flag: 'a' });
   return server;
 }
 
