@@ -75,6 +75,7 @@ EOF
 kubeconfig "$state/kubeconfig" admin
 kubeconfig "$pki/controller-manager.kubeconfig" controller-manager
 
+declare -A PORTS=([etcd]="$etcd_client_port $etcd_peer_port" [kube-apiserver]="$apiserver_port")
 # Starts <name> in its own session, detached from this script, unless it already runs.
 start() { # <name> <binary> args...
   local name="$1" bin="$2"; shift 2
@@ -82,6 +83,14 @@ start() { # <name> <binary> args...
     log "$name already running"
     return
   fi
+  local port
+  for port in ${PORTS[$name]:-}; do
+    if ss -Htln "sport = :$port" | grep -q .; then
+      log "port $port (for $name) is taken by a process this checkout did not start:"
+      log "  another test cluster (run its cluster:down) or set FLUXGATE_CLUSTER_*_PORT"
+      exit 1
+    fi
+  done
   # 9>&-: the daemon must not inherit (and so hold) the up/down lock.
   setsid nohup "$bin" "$@" >>"$logs/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$run/$name.pid"
@@ -129,6 +138,7 @@ start kube-apiserver "$k8s_bin/kube-apiserver" \
 apiserver_ready() { curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
   "https://127.0.0.1:$apiserver_port/readyz" >/dev/null; }
 wait_for kube-apiserver 90 apiserver_ready
+log "kube-apiserver ready after $((SECONDS - started))s"
 
 # ---- kube-controller-manager: only the controllers a node-less test cluster needs ----
 start kube-controller-manager "$k8s_bin/kube-controller-manager" \
@@ -138,15 +148,17 @@ start kube-controller-manager "$k8s_bin/kube-controller-manager" \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" \
   --leader-elect=false --profiling=false --v 1
 
-# ---- Gateway API CRDs of the pinned release, straight from the Go module cache ----
-bash "$here/install-crds.sh"
-
-# ---- the process kubelet ----
+# ---- the process kubelet (it needs no CRDs: it starts while they install) ----
 export KUBERNETES_VERSION
 start kubelet "$node_bin" "$here/kubelet.ts" \
   --kubeconfig "$state/kubeconfig" --node-name "$node_name" --state-dir "$state" \
   --echo-basic "$echo_basic_bin" --bridge "$bridge" --bridge-ip "$bridge_ip" \
   --pod-cidr "$pod_cidr" --netns-prefix "$netns_prefix"
+
+# ---- Gateway API CRDs of the pinned release, straight from the Go module cache ----
+bash "$here/install-crds.sh"
+log "CRDs ready after $((SECONDS - started))s"
+
 node_ready() {
   [[ "$("${kubectl[@]}" get node "$node_name" \
     -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]]
