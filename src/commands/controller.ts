@@ -15,6 +15,11 @@ import { CONTROLLER_NAME, redactTable } from './serve.ts';
 
 export interface ControllerCommandOptions {
   readonly kubeconfig?: string;
+  /**
+   * GatewayClasses with this spec.controllerName are ours (default fluxgate.io/gateway-controller).
+   * Several FluxGate installations (or test runs) can share a cluster under different names.
+   */
+  readonly controllerName?: string;
   /** Local mode: every Gateway on its own loopback address (the test cluster, no kube-proxy). */
   readonly local: boolean;
   /** HOST:PORT for /healthz, /readyz, /metrics and /debug/*; '' disables it. */
@@ -43,10 +48,11 @@ export async function startControllerCommand(options: ControllerCommandOptions):
   const metrics = createMetrics();
   const proxy = createProxy({ logger });
   const allocator = options.local ? createLocalAddressAllocator() : undefined;
+  const controllerName = options.controllerName ?? CONTROLLER_NAME;
   const pipeline = createPipeline({
     proxy, logger, metrics,
     translateOptions: {
-      controllerName: CONTROLLER_NAME,
+      controllerName,
       validateRegex,
       // In a pod every Gateway binds all interfaces on its ports and is reached through its
       // own Service (see the README); locally each gets its own loopback address.
@@ -68,9 +74,9 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     podSelector: { 'app.kubernetes.io/name': 'fluxgate' },
     serviceType: options.serviceType ?? 'LoadBalancer',
   };
-  logger.info({ server: client.server, local: options.local, leaderElect: options.leaderElect, identity }, 'starting controller');
+  logger.info({ server: client.server, controllerName, local: options.local, leaderElect: options.leaderElect, identity }, 'starting controller');
   const controller = startController({
-    client, pipeline, controllerName: CONTROLLER_NAME, logger,
+    client, pipeline, controllerName, logger,
     ...(allocator === undefined ? {} : { allocator }),
     ...(leaderElection === undefined ? {} : { leaderElection }),
     ...(gatewayServices === undefined ? {} : { gatewayServices }),
@@ -100,6 +106,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
 export const CONTROLLER_USAGE = `  fluxgate controller [--kubeconfig PATH] [--local] [--metrics-address HOST:PORT] [--leader-elect]
       Run against a Kubernetes API: watch Gateway API objects, serve them, write their status.
       --kubeconfig        default: $KUBECONFIG, ~/.kube/config, or the pod's service account
+      --controller-name   GatewayClass spec.controllerName to serve (default fluxgate.io/gateway-controller)
       --local             each Gateway on its own loopback address 127.0.x.y (no kube-proxy)
       --metrics-address   health, readiness, metrics and debug (default 127.0.0.1:9902; '' disables)
       --leader-elect      only the Lease holder writes status (run with several replicas)
@@ -116,6 +123,7 @@ export async function runControllerCli(args: readonly string[]): Promise<number>
       args: [...args],
       options: {
         kubeconfig: { type: 'string' },
+        'controller-name': { type: 'string' },
         local: { type: 'boolean', default: false },
         'metrics-address': { type: 'string', default: '127.0.0.1:9902' },
         'leader-elect': { type: 'boolean', default: false },
@@ -142,6 +150,7 @@ export async function runControllerCli(args: readonly string[]): Promise<number>
       metricsAddress: values['metrics-address'],
       leaderElect: values['leader-elect'],
       ...(values.kubeconfig === undefined ? {} : { kubeconfig: values.kubeconfig }),
+      ...(values['controller-name'] === undefined ? {} : { controllerName: values['controller-name'] }),
       ...(values['leader-elect-namespace'] === undefined ? {} : { leaderElectNamespace: values['leader-elect-namespace'] }),
       ...(values['leader-elect-name'] === undefined ? {} : { leaderElectName: values['leader-elect-name'] }),
       ...(values['lease-duration'] === undefined ? {} : { leaseDurationMs: Number(values['lease-duration']) * 1000 }),

@@ -17,8 +17,6 @@ export const repo = join(import.meta.dirname, '..', '..');
 const state = join(repo, '.cluster');
 export const kubeconfig = join(state, 'kubeconfig');
 const kubectlBin = join(state, 'bin', 'kubectl');
-export const CONTROLLER_NAME = 'fluxgate.io/gateway-controller';
-export const GATEWAY_CLASS = 'fluxgate';
 export const ECHO_IMAGE = 'registry.k8s.io/gateway-api/echo-basic:v1.6.3';
 
 export function kubectl(args: string[], input?: string, timeoutMs = 30_000, config = kubeconfig): Promise<string> {
@@ -76,16 +74,30 @@ export function findCondition(conditions: Condition[] | undefined, type: string)
   return conditions?.find((c) => c.type === type);
 }
 
-/** The GatewayClass every test uses (cluster-scoped, shared, never deleted). */
-export async function ensureGatewayClass(): Promise<void> {
+/**
+ * A GatewayClass of its own for one test file, with a controllerName only that test's FluxGate
+ * serves: other FluxGate processes on the same cluster (a conformance run, another test) then
+ * never touch this test's Gateways, and this test's FluxGate never touches theirs.
+ */
+export interface TestClass { readonly className: string; readonly controllerName: string }
+
+export async function createGatewayClass(): Promise<TestClass> {
+  const id = randomBytes(3).toString('hex');
+  const cls = { className: `fg-test-${id}`, controllerName: `fluxgate.io/test-${id}` };
   await kubectl(['apply', '-f', '-'], `
 apiVersion: gateway.networking.k8s.io/v1
 kind: GatewayClass
 metadata:
-  name: ${GATEWAY_CLASS}
+  name: ${cls.className}
 spec:
-  controllerName: ${CONTROLLER_NAME}
+  controllerName: ${cls.controllerName}
 `);
+  return cls;
+}
+
+export async function deleteGatewayClass(cls: TestClass | undefined): Promise<void> {
+  if (cls === undefined) return;
+  await kubectl(['delete', 'gatewayclass', cls.className, '--ignore-not-found', '--wait=false']).catch(() => undefined);
 }
 
 /** A namespace with echo-basic Deployments and Services named after `apps` (1 replica each). */
@@ -146,14 +158,15 @@ export interface FluxgateProcess {
 }
 
 export interface StartOptions {
+  readonly controllerName: string;
   readonly kubeconfig?: string;
   readonly leaderElect?: { namespace: string; name: string };
   readonly readyTimeoutMs?: number;
 }
 
-export async function startFluxgate(options: StartOptions = {}): Promise<FluxgateProcess> {
+export async function startFluxgate(options: StartOptions): Promise<FluxgateProcess> {
   const port = await freePort();
-  const args = [join(repo, 'src', 'main.ts'), 'controller', '--local', '--kubeconfig', options.kubeconfig ?? kubeconfig, '--metrics-address', `127.0.0.1:${port}`];
+  const args = [join(repo, 'src', 'main.ts'), 'controller', '--local', '--controller-name', options.controllerName, '--kubeconfig', options.kubeconfig ?? kubeconfig, '--metrics-address', `127.0.0.1:${port}`];
   if (options.leaderElect !== undefined) {
     args.push('--leader-elect', '--leader-elect-namespace', options.leaderElect.namespace, '--leader-elect-name', options.leaderElect.name);
   }

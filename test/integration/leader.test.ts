@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  createNamespaceWithEcho, deleteNamespace, ensureGatewayClass, eventually, findCondition, GATEWAY_CLASS, getJson,
+  createGatewayClass, createNamespaceWithEcho, deleteGatewayClass, deleteNamespace, eventually, findCondition, getJson,
   kubectl, programmedAddress, skipReason, sleep, startFluxgate, uniqueName,
 } from './helpers.ts';
-import type { Condition, FluxgateProcess } from './helpers.ts';
+import type { TestClass, Condition, FluxgateProcess } from './helpers.ts';
 
 interface RouteStatus { status?: { parents?: { controllerName: string; conditions: Condition[] }[] } }
 
@@ -17,9 +17,9 @@ function route(ns: string, name: string, backend: string): string {
   });
 }
 
-async function resolvedRefs(ns: string, name: string): Promise<Condition | undefined> {
+async function resolvedRefs(controllerName: string, ns: string, name: string): Promise<Condition | undefined> {
   const r = await getJson<RouteStatus>('httproute', ns, name);
-  return findCondition(r.status?.parents?.find((p) => p.controllerName === 'fluxgate.io/gateway-controller')?.conditions, 'ResolvedRefs');
+  return findCondition(r.status?.parents?.find((p) => p.controllerName === controllerName)?.conditions, 'ResolvedRefs');
 }
 
 test('two replicas: exactly one writes status; the other takes over within 15 s of a kill', { timeout: 300_000 }, async (t) => {
@@ -30,16 +30,19 @@ test('two replicas: exactly one writes status; the other takes over within 15 s 
   }
   const ns = uniqueName('fg-leader');
   const replicas: FluxgateProcess[] = [];
+  const classes: TestClass[] = [];
   t.after(async () => {
+    for (const c of classes) await deleteGatewayClass(c);
     for (const r of replicas) await r.stop();
     await deleteNamespace(ns);
   });
-  await ensureGatewayClass();
+  const cls = await createGatewayClass();
+  classes.push(cls);
   await createNamespaceWithEcho(ns, ['echo-a']);
-  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } }));
+  await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: cls.className, listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } }));
   const lease = { namespace: ns, name: 'fluxgate-test-leader' };
-  replicas.push(await startFluxgate({ leaderElect: lease }));
-  replicas.push(await startFluxgate({ leaderElect: lease }));
+  replicas.push(await startFluxgate({ controllerName: cls.controllerName, leaderElect: lease }));
+  replicas.push(await startFluxgate({ controllerName: cls.controllerName, leaderElect: lease }));
   await programmedAddress(ns, 'gw');
 
   const leaders = async (): Promise<boolean[]> => Promise.all(replicas.map(async (r) => {
@@ -56,7 +59,7 @@ test('two replicas: exactly one writes status; the other takes over within 15 s 
 
   // A status change while both run: only the leader writes it.
   await kubectl(['apply', '-f', '-'], route(ns, 'first', 'missing'));
-  await eventually('status of the first route', 15_000, async () => ((await resolvedRefs(ns, 'first'))?.reason === 'BackendNotFound' ? true : undefined), 250);
+  await eventually('status of the first route', 15_000, async () => ((await resolvedRefs(cls.controllerName, ns, 'first'))?.reason === 'BackendNotFound' ? true : undefined), 250);
   await sleep(1000);
   const [ls, fs] = [await leader.debugStatus(), await follower.debugStatus()];
   assert.ok((ls.controller.statusWrites?.writes ?? 0) > 0, 'the leader wrote status');
@@ -70,7 +73,7 @@ test('two replicas: exactly one writes status; the other takes over within 15 s 
   const killedAt = performance.now();
   await kubectl(['apply', '-f', '-'], route(ns, 'second', 'missing'));
   await eventually('the follower to lead', 15_000, async () => ((await follower.debugStatus()).controller.leader ? true : undefined), 250);
-  await eventually('the new leader to write the second route status', 15_000 - (performance.now() - killedAt), async () => ((await resolvedRefs(ns, 'second'))?.reason === 'BackendNotFound' ? true : undefined), 250);
+  await eventually('the new leader to write the second route status', 15_000 - (performance.now() - killedAt), async () => ((await resolvedRefs(cls.controllerName, ns, 'second'))?.reason === 'BackendNotFound' ? true : undefined), 250);
   const takeover = performance.now() - killedAt;
   const line = `leader killed: the other replica led and wrote status after ${takeover.toFixed(0)} ms`;
   console.log(line);

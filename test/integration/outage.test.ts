@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createKubeClient, loadKubeConfig } from '../../src/controller/index.ts';
 import {
-  createNamespaceWithEcho, deleteNamespace, ensureGatewayClass, eventually, GATEWAY_CLASS, getJson, httpGet,
+  createGatewayClass, createNamespaceWithEcho, deleteGatewayClass, deleteNamespace, eventually, getJson, httpGet,
   kubeconfig, kubectl, programmedAddress, skipReason, sleep, startApiProxy, startFluxgate, uniqueName,
 } from './helpers.ts';
-import type { ApiProxy, FluxgateProcess } from './helpers.ts';
+import type { TestClass, ApiProxy, FluxgateProcess } from './helpers.ts';
 
 const HOST = 'outage.example';
 const OUTAGE_MS = Number(process.env.FLUXGATE_OUTAGE_MS ?? 30_000);
@@ -59,16 +59,19 @@ test('API server outage: last good table keeps serving; changes land within 5 s 
   const ns = uniqueName('fg-outage');
   let fluxgate: FluxgateProcess | undefined;
   const proxies: ApiProxy[] = [];
+  const classes: TestClass[] = [];
   t.after(async () => {
+    for (const c of classes) await deleteGatewayClass(c);
     await fluxgate?.stop();
     for (const p of proxies) await p.close();
     await deleteNamespace(ns);
   });
-  await ensureGatewayClass();
+  const cls = await createGatewayClass();
+  classes.push(cls);
   await createNamespaceWithEcho(ns, ['echo-a', 'echo-b']);
   const proxy = await startApiProxy();
   proxies.push(proxy);
-  fluxgate = await startFluxgate({ kubeconfig: proxy.kubeconfig });
+  fluxgate = await startFluxgate({ controllerName: cls.controllerName, kubeconfig: proxy.kubeconfig });
 
   const routeTo = (app: string): unknown => ({
     apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web', namespace: ns },
@@ -76,7 +79,7 @@ test('API server outage: last good table keeps serving; changes land within 5 s 
   });
   await kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'v1', kind: 'List', items: [
-      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } },
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: cls.className, listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } },
       routeTo('echo-a'),
     ],
   }));
@@ -86,8 +89,11 @@ test('API server outage: last good table keeps serving; changes land within 5 s 
     return res.status === 200 && (res.json().pod ?? '').startsWith('echo-a-') ? true : undefined;
   }, 50);
 
-  await t.test(`outage of ${OUTAGE_MS / 1000} s: zero failed requests, change applied within 5 s of recovery`, async () => {
+  await t.test(`outage of ${OUTAGE_MS / 1000} s: zero failed requests, change applied within 5 s of recovery`, async (st) => {
     const traffic = load(address);
+    st.after(async () => {
+      await traffic.stop();
+    });
     await sleep(1000);
     await proxy.cut();
     const cutAt = Date.now();
@@ -99,7 +105,10 @@ test('API server outage: last good table keeps serving; changes land within 5 s 
     });
     assert.equal(res.status, 200);
     await sleep(Math.max(0, OUTAGE_MS - (Date.now() - cutAt)));
-    assert.ok(traffic.lastApp() === 'echo-a', 'the old table served during the outage');
+    if (traffic.lastApp() !== 'echo-a') {
+      const r = await traffic.stop();
+      assert.fail(`the old table did not serve during the outage: last answer from "${traffic.lastApp()}", ${r.ok} ok, ${r.failed} failed (${r.errors.join('; ')}); FluxGate log: ${fluxgate!.logs.slice(-15).join('\n')}`);
+    }
     await proxy.restore();
     const restoredAt = performance.now();
     await eventually('the change made during the outage to serve', 15_000, async () => (traffic.lastApp() === 'echo-b' ? true : undefined), 10);
@@ -113,7 +122,7 @@ test('API server outage: last good table keeps serving; changes land within 5 s 
     assert.ok(catchUp < 5000, line);
   });
 
-  await t.test('controller restart: no failed requests once back, no status flapping', async () => {
+  await t.test('controller restart: no failed requests once back, no status flapping', async (st) => {
     // Status settles (the route's status after the change above) before the snapshot is taken.
     await sleep(2000);
     const before = {
@@ -121,8 +130,11 @@ test('API server outage: last good table keeps serving; changes land within 5 s 
       route: await getJson<{ metadata: { resourceVersion: string }; status: unknown }>('httproute', ns, 'web'),
     };
     await fluxgate!.stop('SIGTERM');
-    fluxgate = await startFluxgate({ kubeconfig: proxy.kubeconfig });
+    fluxgate = await startFluxgate({ controllerName: cls.controllerName, kubeconfig: proxy.kubeconfig });
     const traffic = load(address);
+    st.after(async () => {
+      await traffic.stop();
+    });
     await sleep(3000);
     const result = await traffic.stop();
     assert.equal(result.failed, 0, result.errors.join('; '));

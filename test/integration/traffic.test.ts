@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createKubeClient, loadKubeConfig } from '../../src/controller/index.ts';
 import {
-  createNamespaceWithEcho, deleteNamespace, ensureGatewayClass, eventually, GATEWAY_CLASS, httpGet, kubeconfig,
+  createGatewayClass, createNamespaceWithEcho, deleteGatewayClass, deleteNamespace, eventually, httpGet, kubeconfig,
   kubectl, percentile, programmedAddress, skipReason, startFluxgate, uniqueName,
 } from './helpers.ts';
-import type { FluxgateProcess } from './helpers.ts';
+import type { TestClass, FluxgateProcess } from './helpers.ts';
 
 const HOST = 'traffic.example';
 
@@ -34,18 +34,21 @@ test('kubectl apply drives traffic; changes apply in under a second; deleting th
   }
   const ns = uniqueName('fg-traffic');
   const running: FluxgateProcess[] = [];
+  const classes: TestClass[] = [];
   t.after(async () => {
+    for (const c of classes) await deleteGatewayClass(c);
     for (const r of running) await r.stop();
     await deleteNamespace(ns);
   });
-  await ensureGatewayClass();
+  const cls = await createGatewayClass();
+  classes.push(cls);
   await createNamespaceWithEcho(ns, ['echo-a', 'echo-b']);
-  running.push(await startFluxgate());
+  running.push(await startFluxgate({ controllerName: cls.controllerName }));
 
   let state: RouteState = { header: 'v0', path: '/', weights: [100, 0] };
   await kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'v1', kind: 'List', items: [
-      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: GATEWAY_CLASS, listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } },
+      { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: ns }, spec: { gatewayClassName: cls.className, listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] } },
       { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'web', namespace: ns }, spec: routeSpec(state) },
     ],
   }));
