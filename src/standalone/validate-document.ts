@@ -8,6 +8,21 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
 import { isObject } from './parse-documents.ts';
+import { validateFluxgateObject } from '../plugins/crds/validate.ts';
+
+/** fluxgate.io kinds have no kubernetes-models class: the same validate() shape over their CRD schema. */
+function fluxgateModel(kind: string): new (o: never) => { validate(): void } {
+  return class {
+    readonly object: unknown;
+    constructor(o: never) {
+      this.object = o;
+    }
+    validate(): void {
+      const errors = validateFluxgateObject(kind, this.object);
+      if (errors !== undefined) throw Object.assign(new Error(`${kind} is invalid`), { errors });
+    }
+  };
+}
 
 /** The kinds standalone mode reads, keyed by `group/kind`, with their schema-checking model. */
 const KINDS = {
@@ -20,6 +35,9 @@ const KINDS = {
   '/Service': { model: Service, list: 'services', namespaced: true },
   '/Secret': { model: Secret, list: 'secrets', namespaced: true },
   'discovery.k8s.io/EndpointSlice': { model: EndpointSlice, list: 'endpointSlices', namespaced: true },
+  'fluxgate.io/TrafficPolicy': { model: fluxgateModel('TrafficPolicy'), list: 'trafficPolicies', namespaced: true },
+  'fluxgate.io/AuthPolicy': { model: fluxgateModel('AuthPolicy'), list: 'authPolicies', namespaced: true },
+  'fluxgate.io/Consumer': { model: fluxgateModel('Consumer'), list: 'consumers', namespaced: true },
 } as const;
 
 export type KindInfo = (typeof KINDS)[keyof typeof KINDS];
@@ -29,6 +47,7 @@ const VERSIONS: Record<string, readonly string[]> = {
   'gateway.networking.k8s.io': ['v1', 'v1beta1'],
   '': ['v1'],
   'discovery.k8s.io': ['v1'],
+  'fluxgate.io': ['v1alpha1'],
 };
 
 export interface FieldError {
@@ -75,7 +94,7 @@ export function validateDocument(value: unknown): Validated {
   if (ns !== undefined && (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63)) {
     return fail('schema', 'metadata.namespace', `${JSON.stringify(ns)} is not a valid namespace name`);
   }
-  const normalised = { ...value, apiVersion: group === '' ? 'v1' : `${group}/v1` };
+  const normalised = { ...value, apiVersion: group === '' ? 'v1' : group === 'fluxgate.io' ? apiVersion : `${group}/v1` };
   try {
     new info.model(normalised as never).validate();
   } catch (err) {

@@ -80,7 +80,10 @@ export function policyFilters(index: PolicyIndex, at: PolicyPlacement): PolicyFi
     for (const policy of list) {
       for (const f of policy.features) {
         if (policy.conflicted.has(`${key}|${f.pluginKind}`)) continue;
-        const c: Candidate = { rank: policy.consumers !== undefined ? consumerRank : plainRank, policy, pluginKind: f.pluginKind, id: f.id, config: f.config };
+        // One attachment, one instance: a policy targeting three rules limits each rule on its
+        // own (as three Kong route plugins would); targeting a Gateway, all of it together.
+        const id = `${f.id}@${key.replace(/\/$/, '')}`;
+        const c: Candidate = { rank: policy.consumers !== undefined ? consumerRank : plainRank, policy, pluginKind: f.pluginKind, id, config: f.config };
         const l = byKind.get(f.pluginKind);
         if (l === undefined) byKind.set(f.pluginKind, [c]);
         else l.push(c);

@@ -5,11 +5,13 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { RE2JS } from 're2js';
 import { sortResources, type Resources } from '../../src/translate/resources.ts';
 import type { TranslateOptions, TranslateResult } from '../../src/translate/index.ts';
+import { pluginValidators } from '../../src/plugins/validators.ts';
 
 const LISTS: Record<string, keyof Resources> = {
   GatewayClass: 'gatewayClasses', Gateway: 'gateways', HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes',
   ReferenceGrant: 'referenceGrants', Namespace: 'namespaces', Service: 'services',
   EndpointSlice: 'endpointSlices', Secret: 'secrets',
+  TrafficPolicy: 'trafficPolicies', AuthPolicy: 'authPolicies', Consumer: 'consumers',
 };
 
 export function parseResources(text: string): Resources {
@@ -35,7 +37,7 @@ export function validateRegex(pattern: string): string | undefined {
   }
 }
 
-export const OPTIONS: TranslateOptions = { controllerName: 'fluxgate.io/gateway-controller', validateRegex };
+export const OPTIONS: TranslateOptions = { controllerName: 'fluxgate.io/gateway-controller', validateRegex, plugins: pluginValidators };
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 

@@ -1,0 +1,25 @@
+// A PluginRequest as the proxy would hand it to a hook, and a runtime with a controllable clock.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { PluginAnswer, PluginRequest, HookResult } from '../../src/plugins/index.ts';
+import { BUILTIN_PLUGINS, createPluginRuntime } from '../../src/plugins/index.ts';
+
+export function makeReq(o: { headers?: IncomingHttpHeaders; peer?: string; path?: string; query?: string; routeId?: string; consumer?: string } = {}): PluginRequest {
+  return {
+    method: 'GET', path: o.path ?? '/', host: 'example.test', scheme: 'http', headers: o.headers ?? {},
+    peerAddress: o.peer ?? '127.0.0.1', routeId: o.routeId ?? 'httproute/default/r/rule/0/match/0', query: o.query ?? '',
+    upHeaders: { ...(o.headers as Record<string, string>) }, consumer: o.consumer, pluginResHeaders: undefined, pluginResHooks: undefined,
+  };
+}
+
+export function clock(start: number): { now: () => number; set(t: number): void; advance(ms: number): void } {
+  let t = start;
+  return { now: () => t, set: (x) => { t = x; }, advance: (ms) => { t += ms; } };
+}
+
+export function runtime(now?: () => number): ReturnType<typeof createPluginRuntime> {
+  return createPluginRuntime({ plugins: BUILTIN_PLUGINS, ...(now !== undefined ? { now } : {}) });
+}
+
+export async function run(r: HookResult | Promise<HookResult>): Promise<PluginAnswer | undefined> {
+  return r;
+}
