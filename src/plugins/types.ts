@@ -80,7 +80,8 @@ export interface PluginAnswer {
   /** Stable error code (`RATE_LIMITED`, `AUTH_INVALID_CREDENTIALS`...). */
   readonly code: string;
   readonly message: string;
-  readonly headers?: Readonly<Record<string, string>>;
+  /** Extra response headers; an array for repeated headers (Set-Cookie). */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
   /** When set, the body is sent as is instead of the JSON error body (redirects). */
   readonly rawBody?: string;
 }

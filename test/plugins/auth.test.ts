@@ -152,7 +152,7 @@ test('jwt: JWKS URL with key rotation; keys unavailable fail closed (500)', asyn
   let keys: JWK[] = [k1.jwk];
   let fetches = 0;
   let up = true;
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     fetches++;
     if (!up) { res.writeHead(503).end(); return; }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));

@@ -1,7 +1,7 @@
 // Answers plugins give themselves. Codes are stable: clients, dashboards and tests key on them.
 import type { PluginAnswer } from '../types.ts';
 
-export function answer(status: number, code: string, message: string, headers?: Readonly<Record<string, string>>): PluginAnswer {
+export function answer(status: number, code: string, message: string, headers?: Readonly<Record<string, string | readonly string[]>>): PluginAnswer {
   return headers === undefined ? { status, code, message } : { status, code, message, headers };
 }
 
