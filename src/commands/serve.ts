@@ -8,7 +8,8 @@ import { createConfigLoader, watchConfig } from '../standalone/index.ts';
 import type { ConfigError, ConfigWatcher } from '../standalone/index.ts';
 import { formatConfigError } from '../standalone/config-error.ts';
 import type { Pipeline } from '../pipeline/index.ts';
-import type { RoutingTable } from '../ir/index.ts';
+import type { Filter, RoutingTable } from '../ir/index.ts';
+import { pluginValidators, redactPluginConfig } from '../plugins/index.ts';
 
 export const CONTROLLER_NAME = 'fluxgate.io/gateway-controller';
 
@@ -50,6 +51,7 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
     translateOptions: {
       controllerName: CONTROLLER_NAME,
       validateRegex,
+      plugins: pluginValidators,
       ...(bindAddress === undefined ? {} : { gatewayAddress: () => bindAddress }),
     },
   });
@@ -122,9 +124,10 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
   };
 }
 
-/** The table as the admin endpoint shows it: private keys never leave the process. */
+/** The table as the admin endpoint shows it: private keys and plugin secrets never leave the process. */
 export function redactTable(table: RoutingTable | undefined): unknown {
   if (table === undefined) return null;
+  const filter = (f: Filter): Filter => (f.type === 'Plugin' ? { ...f, plugin: { ...f.plugin, config: redactPluginConfig(f.plugin.config) } } : f);
   return {
     ...table,
     listeners: table.listeners.map((l) => ({
@@ -133,6 +136,7 @@ export function redactTable(table: RoutingTable | undefined): unknown {
         ...g,
         certificates: g.certificates.map((c) => ({ id: c.id, certPem: c.certPem, keyPem: '[redacted]' })),
       })),
+      virtualHosts: l.virtualHosts.map((v) => ({ ...v, routes: v.routes.map((r) => ({ ...r, filters: r.filters.map(filter) })) })),
     })),
   };
 }
