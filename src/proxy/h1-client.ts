@@ -108,6 +108,9 @@ const HOP: ReadonlySet<string> = new Set([
   'content-length',
 ]);
 
+const HOP_LENGTH = new Uint8Array(32);
+for (const name of HOP) HOP_LENGTH[name.length] = 1;
+
 /** Methods a stale keep-alive connection may replay (RFC 9110 9.2.2), when nothing was answered. */
 const REPLAYABLE: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** Methods whose empty body is announced with `content-length: 0` (as undici and browsers do). */
@@ -151,6 +154,35 @@ function parseLength(v: string): number {
   return n;
 }
 
+/**
+ * One coarse clock for every upstream connection's timeouts, instead of a socket timer that
+ * node would re-arm on every read and write: a connection notes the tick of its last activity,
+ * and each tick checks the live connections. A timeout fires up to one tick late; the idle
+ * timeout fires within the last tick before its limit, so an idle keep-alive connection is
+ * always closed before the server's own idle limit that the setting is chosen to undercut.
+ */
+const TICK_MS = 250;
+let clock = 0;
+let ticker: NodeJS.Timeout | undefined;
+const watched = new Set<H1Conn>();
+
+function watch(c: H1Conn): void {
+  watched.add(c);
+  if (ticker === undefined) {
+    ticker = setInterval(onClockTick, TICK_MS);
+    ticker.unref();
+  }
+}
+
+function onClockTick(): void {
+  clock++;
+  for (const c of watched) c.onTick();
+  if (watched.size === 0 && ticker !== undefined) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+}
+
 const kConn = Symbol('fluxgate.h1conn');
 type Body = Readable & { [kConn]?: H1Conn | undefined };
 
@@ -180,8 +212,8 @@ class H1Conn implements UpstreamControl {
   reused = false;
   /** Some byte of the current response arrived. */
   received = false;
-  /** Consecutive idle-timer expiries while a request waits (response timeout bookkeeping). */
-  waits = 0;
+  /** Clock tick of the last sign of life (connect, request written, bytes received). */
+  stamp = clock;
   idleMs: number;
   /** Reading paused by the handler (backpressure). */
   paused = false;
@@ -205,13 +237,12 @@ class H1Conn implements UpstreamControl {
     this.idleMs = pool.opts.keepAliveTimeoutMs;
     const sock = connect({ host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
     this.sock = sock;
-    sock.setTimeout(pool.opts.connectTimeoutMs);
+    watch(this);
     sock.on('connect', () => {
       this.connected = true;
-      sock.setTimeout(this.idleMs);
+      this.stamp = clock;
     });
     sock.on('data', (d: Buffer) => this.onData(d));
-    sock.on('timeout', () => this.onTimeout());
     sock.on('end', () => this.onEnd());
     sock.on('error', (err: Error) => this.onClose(err));
     sock.on('close', () => this.onClose(undefined));
@@ -227,7 +258,7 @@ class H1Conn implements UpstreamControl {
     this.handler = handler;
     this.req = req;
     this.received = false;
-    this.waits = 0;
+    this.stamp = clock;
     this.state = S_HEAD;
     this.keepAlive = true;
     this.trailers = null;
@@ -259,6 +290,7 @@ class H1Conn implements UpstreamControl {
   writeBody(chunk: Buffer): void {
     if (this.bodyDone || this.dead) return;
     const sock = this.sock;
+    this.stamp = clock;
     let ok: boolean;
     if (this.bodyChunked) {
       if (chunk.length === 0) return;
@@ -336,26 +368,24 @@ class H1Conn implements UpstreamControl {
       return;
     }
     this.received = true;
-    this.waits = 0;
+    this.stamp = clock;
     this.parse(d);
   }
 
-  onTimeout(): void {
+  /** Called on every clock tick: connect, idle and response timeouts. */
+  onTick(): void {
+    const silentMs = (clock - this.stamp) * TICK_MS;
     if (this.handler === null) {
-      this.destroy();
+      if (silentMs >= this.idleMs) this.destroy();
       return;
     }
     if (!this.connected) {
-      this.fail(new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', 'connecting to the upstream timed out'));
+      if (silentMs >= this.pool.opts.connectTimeoutMs) {
+        this.fail(new UpstreamError('UPSTREAM_CONNECT_TIMEOUT', 'connecting to the upstream timed out'));
+      }
       return;
     }
-    this.waits++;
-    if (this.waits * this.idleMs >= this.pool.opts.responseTimeoutMs) {
-      this.fail(new UpstreamError('UPSTREAM_RESPONSE_TIMEOUT', 'the upstream sent nothing in time'));
-      return;
-    }
-    // The timer does not re-arm itself after it fired.
-    this.sock.setTimeout(this.idleMs);
+    if (silentMs >= this.pool.opts.responseTimeoutMs) this.fail(new UpstreamError('UPSTREAM_RESPONSE_TIMEOUT', 'the upstream sent nothing in time'));
   }
 
   onEnd(): void {
@@ -410,6 +440,7 @@ class H1Conn implements UpstreamControl {
   destroy(): void {
     if (!this.dead) {
       this.dead = true;
+      watched.delete(this);
       this.sock.destroy();
       this.pool.forget(this);
     }
@@ -601,7 +632,8 @@ class H1Conn implements UpstreamControl {
       while (ve > vs && isWs(head.charCodeAt(ve - 1))) ve--;
       const value = head.slice(vs, ve);
       pos = e + 2;
-      if (!HOP.has(name)) {
+      // Only names of these lengths can be hop-by-hop: skips the Set lookup for most headers.
+      if (!HOP_LENGTH[name.length] || !HOP.has(name)) {
         out.push(name, value);
         continue;
       }
@@ -620,6 +652,11 @@ class H1Conn implements UpstreamControl {
           te = te === undefined ? value : `${te},${value}`;
           break;
         case 'connection':
+          if (value === 'keep-alive' || value === 'Keep-Alive') break;
+          if (value === 'close') {
+            keepAlive = false;
+            break;
+          }
           for (const raw of value.split(',')) {
             const t = raw.trim().toLowerCase();
             if (t === 'close') keepAlive = false;
@@ -681,10 +718,7 @@ class H1Conn implements UpstreamControl {
     // Leave a second of margin, so we never send on a connection the server is closing.
     const ms = secs * 1000 - 1000;
     if (ms <= 0) return false;
-    if (ms < this.idleMs) {
-      this.idleMs = ms;
-      this.sock.setTimeout(ms);
-    }
+    if (ms < this.idleMs) this.idleMs = ms;
     return true;
   }
 
