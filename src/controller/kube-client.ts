@@ -4,6 +4,7 @@
 // codes (409, 410, 404) and custom content types (merge patch) on custom resources.
 import { KubeConfig, RequestContext, HttpMethod, Watch } from '@kubernetes/client-node';
 import { fetch } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ControllerError } from './errors.ts';
 
 export interface KubeResponse {
@@ -68,6 +69,10 @@ export function createKubeClient(kc: KubeConfig, options: KubeClientOptions = {}
   if (cluster === null) throw new ControllerError('KUBECONFIG_INVALID', 'the kubeconfig has no current cluster');
   const server = cluster.server.replace(/\/+$/, '');
   const watchInactivityMs = options.watchInactivityMs ?? 90_000;
+  // client-node builds a new connection pool for every request it authenticates; one pool for
+  // all of ours keeps TLS connections alive between status writes and lease renewals.
+  // Authentication headers are still taken per request (tokens rotate).
+  let dispatcher: Dispatcher | undefined;
 
   return {
     server,
@@ -86,7 +91,7 @@ export function createKubeClient(kc: KubeConfig, options: KubeClientOptions = {}
       try {
         response = await fetch(url, {
           method, headers, body,
-          dispatcher: ctx.getDispatcher(),
+          dispatcher: (dispatcher ??= ctx.getDispatcher()),
           signal: AbortSignal.timeout(opts.timeoutMs ?? 15_000),
         });
       } catch (err) {
