@@ -183,6 +183,15 @@ export function createInformer(options: InformerOptions): Informer {
           finish(undefined);
           return;
         }
+        // client-node's inactivity timer: nothing (not even a bookmark) for watchInactivityMs.
+        // Idle watches do that (the API server does not always send bookmarks that often), and
+        // a dead connection too: either way, reconnecting from the same resourceVersion is the
+        // cure, and a reconnect that fails is counted as a failure then.
+        if ((err as { name?: string }).name === 'TimeoutError') {
+          log.debug('watch idle; reconnecting from the same resourceVersion');
+          finish(undefined);
+          return;
+        }
         const statusCode = (err as { statusCode?: number }).statusCode;
         if (statusCode === 410) finish(new Gone(`watch ${kind.kind}: 410 Gone`));
         else if (statusCode !== undefined) finish(new ControllerError('KUBE_REQUEST_FAILED', `watch ${kind.kind}: ${statusCode} ${(err as Error).message}`, statusCode));

@@ -113,3 +113,17 @@ test('informer: the watchdog restarts a watch that went silent', async () => {
   assert.match(inf.state().lastError ?? '', /watchdog/);
   inf.stop();
 });
+
+test('informer: an idle watch that times out reconnects from the same resourceVersion without counting a failure', async () => {
+  const { client, watches, listCalls } = fakeClient([list('7', [])]);
+  const inf = createInformer({ client, kind: gateway, logger: createLogger('silent'), backoff: { initialMs: 5, maxMs: 10 }, handlers: { replace: () => {}, event: () => {} } });
+  inf.start();
+  await until(() => watches.length === 1);
+  watches[0]!.event('MODIFIED', obj('a', '8'));
+  watches[0]!.end(Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }));
+  await until(() => watches.length === 2);
+  assert.equal(watches[1]!.query.resourceVersion, '8');
+  assert.equal(inf.state().failures, 0);
+  assert.equal(listCalls.length, 1);
+  inf.stop();
+});
