@@ -105,7 +105,7 @@ export function createInformer(options: InformerOptions): Informer {
       let rv: string | undefined;
       let notServed = false;
       do {
-        const res = await client.request('GET', collectionPath(kind, v), { query: { limit: options.pageSize ?? 500, continue: cont } });
+        const res = await client.request('GET', collectionPath(kind, v), { query: { limit: options.pageSize ?? 500, continue: cont, fieldSelector: kind.fieldSelector } });
         if (res.status === 404 && cont === undefined) {
           notServed = true;
           lastAnswer = describeAnswer(res);
@@ -157,6 +157,7 @@ export function createInformer(options: InformerOptions): Informer {
       client.watch(collectionPath(kind, version as string), {
         resourceVersion,
         allowWatchBookmarks: true,
+        fieldSelector: kind.fieldSelector,
         // Randomised so the informers do not all reconnect at the same moment.
         timeoutSeconds: Math.round(timeout * (1 + Math.random())),
       }, (type, object) => {

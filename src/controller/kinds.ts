@@ -12,6 +12,8 @@ export interface WatchedKind {
   readonly plural: string;
   readonly namespaced: boolean;
   readonly list: ResourceList;
+  /** Server-side filter for list and watch: objects FluxGate can never use stay out of memory. */
+  readonly fieldSelector?: string;
 }
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -26,7 +28,9 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'Namespace', group: '', versions: ['v1'], plural: 'namespaces', namespaced: false, list: 'namespaces' },
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services', namespaced: true, list: 'services' },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', namespaced: true, list: 'endpointSlices' },
-  { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', namespaced: true, list: 'secrets' },
+  // Helm release records can be megabytes each and service-account tokens are never a
+  // certificate or a credential a route references: neither is kept.
+  { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', namespaced: true, list: 'secrets', fieldSelector: 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token' },
 ];
 
 export function apiVersionOf(group: string, version: string): string {
