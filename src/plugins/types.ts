@@ -47,7 +47,7 @@ export interface ValidateContext {
  * calling a hook allocates nothing.
  */
 export interface PluginRequest {
-  readonly method: string;
+  readonly httpMethod: string;
   /** Normalised path (what routing matched). */
   readonly path: string;
   /** Host without port, lower case. */

@@ -115,7 +115,7 @@ export function createOidc(raw: unknown, ctx: CreateContext): PluginHooks {
           return undefined;
         }
       }
-      if (c.bearerOnly || (req.method !== 'GET' && req.method !== 'HEAD')) return UNAUTHENTICATED;
+      if (c.bearerOnly || (req.httpMethod !== 'GET' && req.httpMethod !== 'HEAD')) return UNAUTHENTICATED;
       return login(req);
     },
   };
