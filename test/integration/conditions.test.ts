@@ -62,6 +62,7 @@ test('invalid input gets the right conditions', { timeout: 300_000 }, async (t) 
       route(ns, 'missing-backend', { parentRefs: [{ name: 'gw' }], hostnames: ['missing.example.com'], rules: [{ backendRefs: [{ name: 'nope', port: 8080 }] }] }),
       route(ns, 'cross-ns', { parentRefs: [{ name: 'gw' }], hostnames: ['cross.example.com'], rules: [{ backendRefs: [{ name: 'echo-x', namespace: other, port: 8080 }] }] }),
       route(ns, 'hostname-mismatch', { parentRefs: [{ name: 'gw' }], hostnames: ['app.other.test'], rules: [{ backendRefs: [{ name: 'echo-a', port: 8080 }] }] }),
+      { apiVersion: GROUP, kind: 'GRPCRoute', metadata: { name: 'grpc-missing', namespace: ns }, spec: { parentRefs: [{ name: 'gw' }], hostnames: ['grpc.example.com'], rules: [{ backendRefs: [{ name: 'nope-grpc', port: 8080 }] }] } },
       route(ns, 'wrong-section', { parentRefs: [{ name: 'gw', sectionName: 'nope' }], rules: [{ backendRefs: [{ name: 'echo-a', port: 8080 }] }] }),
     ],
   }));
@@ -91,6 +92,14 @@ test('invalid input gets the right conditions', { timeout: 300_000 }, async (t) 
     await kubectl(['delete', 'referencegrant', 'allow', '-n', other]);
     await routeCondition(cls.controllerName, ns, 'cross-ns', 'ResolvedRefs', 'False', 'RefNotPermitted');
     await eventually('traffic refused once the grant is gone', 10_000, async () => ((await httpGet(address, 80, '/', 'cross.example.com')).status === 500 ? true : undefined), 50);
+  });
+
+  await t.test('GRPCRoute: statuses are written for GRPCRoutes too (missing backend)', async () => {
+    await eventually('GRPCRoute grpc-missing ResolvedRefs=False BackendNotFound', 20_000, async () => {
+      const r = await getJson<RouteStatus>('grpcroute', ns, 'grpc-missing');
+      const c = findCondition(r.status?.parents?.find((p) => p.controllerName === cls.controllerName)?.conditions, 'ResolvedRefs');
+      return c?.status === 'False' && c.reason === 'BackendNotFound' ? true : undefined;
+    }, 250);
   });
 
   await t.test('hostname mismatch: Accepted=False NoMatchingListenerHostname', async () => {
