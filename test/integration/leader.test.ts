@@ -79,4 +79,10 @@ test('two replicas: exactly one writes status; the other takes over within 15 s 
   console.log(line);
   t.diagnostic(line);
   assert.ok(takeover < 15_000, line);
+  // Both replicas run on this one host, so the follower could not bind the Gateway's address
+  // while the leader held it; what it reports now is shown, not asserted (in a cluster each
+  // replica is its own pod and binds its own sockets).
+  const gw = await getJson<{ status?: { conditions?: Condition[] } }>('gateway', ns, 'gw');
+  const programmed = findCondition(gw.status?.conditions, 'Programmed');
+  t.diagnostic(`Gateway Programmed after takeover: ${programmed?.status} ${programmed?.reason}`);
 });
