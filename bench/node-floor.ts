@@ -1,7 +1,8 @@
-// Calibration target "floor": the least a Node.js HTTP/1.1 proxy can do: node:http server,
-// one undici Pool with keep-alive, no routing, no filters, hop-by-hop headers dropped. Its CPU
-// per request is what any proxy built on node:http + undici pays before doing anything, so it
-// shows how much of FluxGate's cost is its own and how much is the platform's.
+// Calibration target "floor" (shown as "minimal Node proxy"): a straightforward node:http +
+// undici proxy with nothing else: one keep-alive Pool, no routing, no filters, hop-by-hop
+// headers dropped. It shows what the platform costs per proxied request before any work of
+// the proxy's own. Not a hard floor: raw header arrays instead of header objects, for one,
+// make a proxy cheaper still (FluxGate does that).
 //
 // Usage: node bench/node-floor.ts PORT UPSTREAM_ORIGIN
 import { createServer } from 'node:http';

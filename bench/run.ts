@@ -15,7 +15,7 @@ import {
 import type { Server } from './lib/procs.ts';
 import { BACKEND_BODY, FILTER_PATH, middlePath, ports } from './lib/configs.ts';
 import {
-  fluxgateConfigDir, portTaken, sh, snapshotFluxgate, startBackend, startFloor, startFluxgate, startNginxProxy, startNodeProxy,
+  fluxgateConfigDir, portTaken, sh, snapshotFluxgate, startBackend, startBare, startFloor, startFluxgate, startNginxProxy, startNodeProxy,
 } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
 import { get, getH2c, runH2load, startWrk, waitFor200 } from './lib/load.ts';
@@ -35,7 +35,7 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     routes: { type: 'string', default: '1,1000,10000' },
-    targets: { type: 'string', default: 'direct,nginx,floor,node,fluxgate' },
+    targets: { type: 'string', default: 'direct,nginx,bare,floor,node,fluxgate' },
     connections: { type: 'string', default: '50' },
     changes: { type: 'string' },
     'port-base': { type: 'string', default: '18100' },
@@ -49,7 +49,7 @@ const { values: flags } = parseArgs({
 
 if (flags.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
-    [--routes 1,1000,10000] [--targets direct,nginx,floor,node,fluxgate] [--connections C]
+    [--routes 1,1000,10000] [--targets direct,nginx,bare,floor,node,fluxgate] [--connections C]
     [--changes N] [--port-base P] [--results FILE] [--fluxgate-ref GIT_REF]
     [--report-only RESULTS.json]   re-render the report from a saved run (no measuring)
   FluxGate runs from a snapshot of src/ taken at start (the working tree, or GIT_REF), so
@@ -66,7 +66,7 @@ const WARMUP = Number(flags.warmup ?? (quick ? 1 : 3));
 const CONNECTIONS = Number(flags.connections);
 const CHANGES = Number(flags.changes ?? (quick ? 4 : 10));
 const SIZES = [...new Set([1, ...flags.routes.split(',').map(Number)])].filter((n) => n > 0).sort((a, b) => a - b);
-const TARGETS = flags.targets.split(',').filter((t): t is TargetName => ['direct', 'nginx', 'floor', 'node', 'fluxgate'].includes(t));
+const TARGETS = flags.targets.split(',').filter((t): t is TargetName => ['direct', 'nginx', 'bare', 'floor', 'node', 'fluxgate'].includes(t));
 const RESULTS = flags.results ?? join(REPO, 'bench', quick ? 'out/RESULTS.quick.md' : 'RESULTS.md');
 const BIG = SIZES[SIZES.length - 1] as number;
 /** Hand-written analysis (profiles, causes), appended to the report. */
@@ -106,9 +106,10 @@ interface Workload {
 }
 
 const all: readonly TargetName[] = ['direct', 'nginx', 'floor', 'node', 'fluxgate'];
+const calibration: readonly TargetName[] = ['bare'];
 const proxies: readonly TargetName[] = ['nginx', 'node', 'fluxgate'];
 const WORKLOADS: Workload[] = ([
-  { id: 'h1', title: `HTTP/1.1 keep-alive, ${CONNECTIONS} connections, 1 route`, proto: 'h1', routes: 1, path: middlePath(1), connections: CONNECTIONS, seconds: SECONDS, targets: all, check: 'plain' },
+  { id: 'h1', title: `HTTP/1.1 keep-alive, ${CONNECTIONS} connections, 1 route`, proto: 'h1', routes: 1, path: middlePath(1), connections: CONNECTIONS, seconds: SECONDS, targets: [...all, ...calibration], check: 'plain' },
   { id: 'h1-latency', title: 'HTTP/1.1 keep-alive, 1 connection (latency), 1 route', proto: 'h1', routes: 1, path: middlePath(1), connections: 1, seconds: LATENCY_SECONDS, targets: all, check: 'plain' },
   { id: 'h2c', title: 'h2c prior knowledge, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: middlePath(1), connections: 5, seconds: SECONDS, targets: all.filter((t) => t !== 'floor'), check: 'plain' },
   { id: 'h1-filter', title: `HTTP/1.1, ${CONNECTIONS} connections, request+response header filter`, proto: 'h1', routes: 1, path: FILTER_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'filter' },
@@ -120,13 +121,14 @@ const WORKLOADS: Workload[] = ([
 
 // ---- servers ------------------------------------------------------------------------------
 const servers = new Map<string, Server>();
-const key = (t: TargetName, n: number): string => (t === 'direct' ? 'backend' : t === 'floor' ? 'floor' : `${t}-${n}`);
+const key = (t: TargetName, n: number): string => (t === 'direct' ? 'backend' : t === 'floor' || t === 'bare' ? t : `${t}-${n}`);
 
 function origin(t: TargetName, n: number, proto: 'h1' | 'h2c'): string {
   switch (t) {
     case 'direct': return `http://127.0.0.1:${proto === 'h1' ? P.backendH1 : P.backendH2c}`;
     case 'nginx': return `http://127.0.0.1:${proto === 'h1' ? P.nginx(n).h1 : P.nginx(n).h2c}`;
     case 'floor': return `http://127.0.0.1:${P.floor}`;
+    case 'bare': return `http://127.0.0.1:${P.bare}`;
     case 'node': return `http://127.0.0.1:${proto === 'h1' ? P.node(n).h1 : P.node(n).h2c}`;
     case 'fluxgate': return `http://127.0.0.1:${P.fluxgate(n).http}`;
   }
@@ -135,7 +137,7 @@ function origin(t: TargetName, n: number, proto: 'h1' | 'h2c'): string {
 let fluxgateSource = 'not run';
 
 function allPorts(): number[] {
-  const list = [P.backendH1, P.backendH2c, P.floor];
+  const list = [P.backendH1, P.backendH2c, P.floor, P.bare];
   for (const n of SIZES) list.push(P.nginx(n).h1, P.nginx(n).h2c, P.node(n).h1, P.node(n).h2c, P.fluxgate(n).http, P.fluxgate(n).admin);
   return list;
 }
@@ -154,6 +156,7 @@ async function startAll(c: Ctx): Promise<Map<string, string>> {
     }));
   };
   track('backend', startBackend(c), `http://127.0.0.1:${P.backendH1}/`, 20_000);
+  if (TARGETS.includes('bare')) track('bare', startBare(c), `http://127.0.0.1:${P.bare}/`, 60_000);
   if (TARGETS.includes('floor')) track('floor', startFloor(c), `http://127.0.0.1:${P.floor}${middlePath(1)}`, 60_000);
   const src = join(c.work, 'fluxgate-src');
   if (TARGETS.includes('fluxgate')) fluxgateSource = snapshotFluxgate(REPO, src, flags['fluxgate-ref']);

@@ -30,6 +30,8 @@ export interface Ports {
   fluxgate(n: number): { http: number; admin: number };
   /** The calibration proxy (node:http + undici, no routing): one instance. */
   readonly floor: number;
+  /** The calibration bare Node server (answers itself, no proxying). */
+  readonly bare: number;
 }
 
 export function ports(base: number, sizes: readonly number[]): Ports {
@@ -45,6 +47,7 @@ export function ports(base: number, sizes: readonly number[]): Ports {
     node: (n) => ({ h1: base + 200 + idx(n) * 10, h2c: base + 201 + idx(n) * 10 }),
     fluxgate: (n) => ({ http: base + 300 + idx(n) * 10, admin: base + 309 + idx(n) * 10 }),
     floor: base + 2,
+    bare: base + 3,
   };
 }
 

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fmt, fmtInt, median, percentile } from './stats.ts';
 
-export type TargetName = 'direct' | 'nginx' | 'floor' | 'node' | 'fluxgate';
+export type TargetName = 'direct' | 'nginx' | 'bare' | 'floor' | 'node' | 'fluxgate';
 
 export interface Cell { readonly workload: string; readonly target: TargetName }
 
@@ -81,7 +81,8 @@ export interface RunResult {
 const LABEL: Record<TargetName, string> = {
   direct: 'direct (backend)',
   nginx: 'nginx',
-  floor: 'Node floor (node:http + undici, no routing)',
+  bare: 'bare Node server (answers itself)',
+  floor: 'minimal Node proxy (node:http + undici, no routing)',
   node: 'Node proxy (@fastify/http-proxy)',
   fluxgate: 'FluxGate',
 };
@@ -120,8 +121,9 @@ export function metrics(big: number): Metric[] {
     { id: 'cpu-fg-nginx-h1', title: 'CPU/req FluxGate / nginx (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.proxyCpuUsPerReq, g('h1', 'nginx')?.proxyCpuUsPerReq) },
     { id: 'thr-fg-node-h1', title: 'req/s FluxGate / Node proxy (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.rps, g('h1', 'node')?.rps) },
     { id: 'cpu-node-fg-h1', title: 'CPU/req Node proxy / FluxGate (h1)', unit: 'x', f: (g) => div(g('h1', 'node')?.proxyCpuUsPerReq, g('h1', 'fluxgate')?.proxyCpuUsPerReq) },
-    { id: 'cpu-floor-nginx-h1', title: 'CPU/req Node floor / nginx (h1)', unit: 'x', f: (g) => div(g('h1', 'floor')?.proxyCpuUsPerReq, g('h1', 'nginx')?.proxyCpuUsPerReq) },
-    { id: 'cpu-fg-floor-h1', title: 'CPU/req FluxGate / Node floor (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.proxyCpuUsPerReq, g('h1', 'floor')?.proxyCpuUsPerReq) },
+    { id: 'cpu-bare-nginx-h1', title: 'CPU/req bare Node server / nginx (h1)', unit: 'x', f: (g) => div(g('h1', 'bare')?.proxyCpuUsPerReq, g('h1', 'nginx')?.proxyCpuUsPerReq) },
+    { id: 'cpu-floor-nginx-h1', title: 'CPU/req minimal Node proxy / nginx (h1)', unit: 'x', f: (g) => div(g('h1', 'floor')?.proxyCpuUsPerReq, g('h1', 'nginx')?.proxyCpuUsPerReq) },
+    { id: 'cpu-fg-floor-h1', title: 'CPU/req FluxGate / minimal Node proxy (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.proxyCpuUsPerReq, g('h1', 'floor')?.proxyCpuUsPerReq) },
     { id: 'p50-added-fg', title: 'added p50 FluxGate (us, c=1)', unit: 'us', f: (g) => sub(g('h1-latency', 'fluxgate')?.p50Us, g('h1-latency', 'direct')?.p50Us) },
     { id: 'p50-added-nginx', title: 'added p50 nginx (us, c=1)', unit: 'us', f: (g) => sub(g('h1-latency', 'nginx')?.p50Us, g('h1-latency', 'direct')?.p50Us) },
     { id: 'p50-added-node', title: 'added p50 Node proxy (us, c=1)', unit: 'us', f: (g) => sub(g('h1-latency', 'node')?.p50Us, g('h1-latency', 'direct')?.p50Us) },
@@ -228,7 +230,7 @@ export function renderReport(r: RunResult, analysis?: string): string {
     '"util" is that CPU per wall second (100% = the proxy\'s core saturated); "core1" is how busy the load-generator core was.', '');
   out.push('| Workload | Target | req/s | p50 ms | p99 ms | CPU us/req | util | core1 | backend us/req | failed |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const w of r.workloads) {
-    for (const t of ['direct', 'nginx', 'floor', 'node', 'fluxgate'] as const) {
+    for (const t of ['direct', 'nginx', 'bare', 'floor', 'node', 'fluxgate'] as const) {
       const ss = r.samples.filter((x) => x.workload === w.id && x.target === t);
       if (ss.length === 0) continue;
       const md = (f: (x: Sample) => number | undefined): number | undefined => median(ss.map(f).filter((v): v is number => v !== undefined));
@@ -293,7 +295,7 @@ function limits(r: RunResult): string[] {
   const sampleLoad = median(r.samples.map((x) => x.loadavg));
   out.push(`Machine load: the 1-minute load average was ${fmt(sampleLoad, 1)} (median over cells; ${fmt(load, 1)} at most at start/end) on ${r.machine.nproc} cores. ` +
     (sampleLoad !== undefined && sampleLoad > 2.5 ? 'Other work shared the cores, so every figure here is noisy; the per-round ratios (both sides measured minutes apart at most) are more trustworthy than absolute req/s.' : 'The machine was otherwise quiet.'));
-  for (const t of ['nginx', 'floor', 'node', 'fluxgate'] as const) {
+  for (const t of ['nginx', 'bare', 'floor', 'node', 'fluxgate'] as const) {
     const util = med('h1', t, (x) => x.proxyUtil);
     const c1 = med('h1', t, (x) => x.core1Busy);
     if (util === undefined) continue;
@@ -315,7 +317,7 @@ function limits(r: RunResult): string[] {
 const METHOD = `## Method
 
 - **Backend**: nginx (one worker, pinned to core 1) answering a fixed 23-byte 200 from memory, HTTP/1.1 and h2c on two ports. Chosen over a Node server because it costs a few us of CPU per request, so the backend, which must share core 1 with the load generator, takes as little of it as possible. It echoes the filter's request header so the harness can check the filter works.
-- **Targets**: \`direct\` (wrk to the backend: the load side's own limit); **nginx** (Debian's, one worker, N prefix \`location\`s, upstream keep-alive 256, X-Forwarded-For/Proto set like a Gateway does); a **plain Node proxy**, fastify + @fastify/http-proxy (undici, keep-alive), one plugin registration per route prefix; a calibration **Node floor** (bench/node-floor.ts: node:http server + one undici Pool, no routing, no filters: what any node:http + undici proxy pays before doing any work of its own; HTTP/1.1 workloads only); **FluxGate** (\`node src/main.ts serve --config DIR\`, run from a copy of src/ taken at start) with generated Gateway API YAML. Each proxy gets one process per table size, all started up front and pinned to core 0; the idle ones cost nothing measurable.
+- **Targets**: \`direct\` (wrk to the backend: the load side's own limit); **nginx** (Debian's, one worker, N prefix \`location\`s, upstream keep-alive 256, X-Forwarded-For/Proto set like a Gateway does); a **plain Node proxy**, fastify + @fastify/http-proxy (undici, keep-alive), one plugin registration per route prefix; a calibration **minimal Node proxy** (bench/node-floor.ts: node:http server + one undici Pool through the dispatch API, no routing, no filters: what a straightforward node:http + undici proxy costs before doing any work of its own; HTTP/1.1 workloads only); a calibration **bare Node server** (bench/node-bare.ts: node:http answering the same body itself, pinned to core 0; the issue calibrates its CPU target against it; \`h1\` only); **FluxGate** (\`node src/main.ts serve --config DIR\`, run from a copy of src/ taken at start) with generated Gateway API YAML. Each proxy gets one process per table size, all started up front and pinned to core 0; the idle ones cost nothing measurable.
 - **Route shape**: N HTTPRoutes, route i matches PathPrefix \`/r/<i, 5 digits>\`; all paths have the same length, so Gateway API precedence orders them by name, and the load requests route floor(N/2) (a linear scan would pay for half the table). One more route, \`/filter\`, has a RequestHeaderModifier (add) and ResponseHeaderModifier (set); nginx does the same with proxy_set_header / proxy_hide_header + add_header, fastify with rewriteRequestHeaders / rewriteHeaders.
 - **Load**: wrk -t1 (keep-alive HTTP/1.1), h2load -t1 -c5 -m10 (h2c prior knowledge; nginx 1.22 supports h2c with \`listen ... http2\` without TLS; the upstream side stays HTTP/1.1 for all proxies because nginx cannot proxy to h2c). Warm-up once per cell, then every round runs every cell, with the order of workloads and of targets rotated each round.
 - **CPU per request**: utime+stime of the proxy's process tree from /proc over the measured window, divided by the requests wrk/h2load counted. This is the primary figure: req/s swings 20-30% between runs on these machines, CPU per request much less.

@@ -70,6 +70,10 @@ export function startFloor(c: Ctx): Server {
   return startServer({ name: 'floor', core: c.proxyCore, cmd: c.node, args: [join(c.repo, 'bench', 'node-floor.ts'), String(c.ports.floor), `http://127.0.0.1:${c.ports.backendH1}`], log: logPath(c, 'floor'), lifetimeSec: c.lifetimeSec, cwd: c.repo });
 }
 
+export function startBare(c: Ctx): Server {
+  return startServer({ name: 'bare', core: c.proxyCore, cmd: c.node, args: [join(c.repo, 'bench', 'node-bare.ts'), String(c.ports.bare)], log: logPath(c, 'bare'), lifetimeSec: c.lifetimeSec, cwd: c.repo });
+}
+
 /**
  * Copies FluxGate's sources (working tree, or a git ref) into `dir`, so that others editing the
  * tree during a run cannot change what is measured. Returns a description for the report.
