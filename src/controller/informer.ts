@@ -56,6 +56,9 @@ interface ListPage {
   items?: KubeObject[];
 }
 
+/** How often a kind the API does not serve (CRD not installed) is looked for again. */
+const NOT_SERVED_RETRY_MS = 30_000;
+
 class Gone extends ControllerError {
   constructor(message: string) {
     super('KUBE_WATCH_EXPIRED', message, 410);
@@ -132,6 +135,12 @@ export function createInformer(options: InformerOptions): Informer {
       synced = true;
       handlers.replace(kind.kind, items);
       return;
+    }
+    // A kind whose CRD is not installed has no objects: count it as synced and empty, so the
+    // other kinds still serve, and keep looking for it (slowly) in case the CRD arrives.
+    if (!synced) {
+      synced = true;
+      handlers.replace(kind.kind, []);
     }
     throw new ControllerError('KUBE_KIND_NOT_SERVED', `${kind.kind}: none of ${kind.versions.join(', ')} is served by ${kind.group || 'core'} (${lastAnswer}); are the CRDs installed?`, 404);
   }
@@ -237,8 +246,8 @@ export function createInformer(options: InformerOptions): Informer {
         } else {
           failures++;
         }
-        const delay = backoffDelay(failures, options.backoff);
         const code = err instanceof ControllerError ? err.code : 'KUBE_UNREACHABLE';
+        const delay = code === 'KUBE_KIND_NOT_SERVED' ? NOT_SERVED_RETRY_MS : backoffDelay(failures, options.backoff);
         // The first failure of a streak is worth a warning; the rest would flood the log.
         if (failures <= 1 || failures % 10 === 0) log.warn({ code, failures, retryInMs: delay }, message);
         else log.debug({ code, failures, retryInMs: delay }, message);

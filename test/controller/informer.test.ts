@@ -127,3 +127,21 @@ test('informer: an idle watch that times out reconnects from the same resourceVe
   assert.equal(listCalls.length, 1);
   inf.stop();
 });
+
+test('informer: a kind the API does not serve counts as synced and empty (the others still serve)', async () => {
+  const refGrant = WATCHED_KINDS.find((k) => k.kind === 'ReferenceGrant')!;
+  const { client, watches, listCalls } = fakeClient([
+    () => ({ status: 404, body: { message: 'the server could not find the requested resource' } }),
+    () => ({ status: 404, body: { message: 'the server could not find the requested resource' } }),
+  ]);
+  const replaced: number[] = [];
+  const inf = createInformer({ client, kind: refGrant, logger: createLogger('silent'), handlers: { replace: (_k, items) => replaced.push(items.length), event: () => {} } });
+  inf.start();
+  await until(() => listCalls.length === 2);
+  await until(() => inf.synced());
+  assert.deepEqual(listCalls, ['/apis/gateway.networking.k8s.io/v1/referencegrants', '/apis/gateway.networking.k8s.io/v1beta1/referencegrants']);
+  assert.deepEqual(replaced, [0]);
+  assert.equal(watches.length, 0);
+  assert.match(inf.state().lastError ?? '', /are the CRDs installed/);
+  inf.stop();
+});
