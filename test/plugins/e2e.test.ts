@@ -122,7 +122,8 @@ test('redis: two FluxGate processes share one budget', { skip: hasRedis ? false 
       const proc = spawn(process.execPath, [MAIN, 'serve', '--config', join(dir, `gw${i}.yaml`), '--bind-address', '127.0.0.1', '--admin-address', '', '--no-watch'], { stdio: 'ignore' });
       procs.push(proc);
     }
-    for (const p of ports) await waitFor(async () => (await get(p, '/api/', { apikey: 'regular-key' })).status > 0, 10_000, 50);
+    // A cold start loads every module; on a busy 2-core machine that took up to 10 s.
+    for (const p of ports) await waitFor(async () => (await get(p, '/api/', { apikey: 'regular-key' })).status > 0, 60_000, 100);
     await startOfSecond();
     let ok = 0;
     for (let i = 0; i < 16; i++) if ((await get(ports[i % 2]!, '/api/', { apikey: 'regular-key' })).status === 200) ok++;
