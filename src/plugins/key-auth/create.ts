@@ -8,6 +8,7 @@ import { digestKey, type KeyAuthConfig } from './validate.ts';
 
 const CHALLENGE = { 'www-authenticate': 'Key realm="fluxgate"' };
 const MISSING = answer(401, 'AUTH_MISSING_CREDENTIALS', 'no API key found in the request', CHALLENGE);
+const KNOWN_MAX = 10_000;
 const INVALID = answer(401, 'AUTH_INVALID_CREDENTIALS', 'invalid authentication credentials', CHALLENGE);
 
 export function createKeyAuth(raw: unknown, _ctx: CreateContext): PluginHooks {
@@ -15,6 +16,9 @@ export function createKeyAuth(raw: unknown, _ctx: CreateContext): PluginHooks {
   const byDigest = new Map<string, ConsumerIdentity>();
   for (const c of config.credentials) byDigest.set(c.keySha256, { username: c.username, ...(c.customId !== undefined ? { customId: c.customId } : {}) });
   const headers = config.headerNames, queries = config.queryNames, hide = config.hideCredentials;
+  // Keys that verified, so a returning client costs one Map lookup instead of a SHA-256.
+  // Runtime memory only (never logged, never in the table); bounded, and rebuilt with the table.
+  const known = new Map<string, ConsumerIdentity>();
   return {
     onRequest(req) {
       let key: string | undefined;
@@ -28,8 +32,13 @@ export function createKeyAuth(raw: unknown, _ctx: CreateContext): PluginHooks {
         if (key !== undefined) fromQuery = queries[i];
       }
       if (key === undefined || key === '') return MISSING;
-      const who = byDigest.get(digestKey(key));
-      if (who === undefined) return INVALID;
+      let who = known.get(key);
+      if (who === undefined) {
+        who = byDigest.get(digestKey(key));
+        if (who === undefined) return INVALID;
+        if (known.size >= KNOWN_MAX) known.clear();
+        known.set(key, who);
+      }
       setConsumer(req, who);
       if (hide) {
         if (fromHeader !== undefined) delete req.upHeaders[fromHeader];
