@@ -96,6 +96,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     controller, pipeline, identity,
     ...(admin === undefined ? {} : { admin }),
     async close() {
+      pipeline.close();
       await controller.stop();
       await admin?.close();
       await proxy.close();

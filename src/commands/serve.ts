@@ -118,6 +118,7 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
     reload,
     async close() {
       watcher?.close();
+      pipeline.close();
       await admin?.close();
       await proxy.close();
     },

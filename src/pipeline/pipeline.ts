@@ -10,6 +10,8 @@ export interface PipelineDeps {
   readonly translateOptions: TranslateOptions;
   readonly logger: Logger;
   readonly metrics?: Metrics;
+  /** Backoff of bind retries (tests shorten it). */
+  readonly bindRetryMs?: { readonly first: number; readonly max: number };
 }
 
 export interface PipelineSnapshot {
@@ -27,7 +29,12 @@ export interface Pipeline {
    */
   update(resources: Resources): Promise<PipelineSnapshot>;
   snapshot(): PipelineSnapshot;
+  /** Stops the bind retry timer. */
+  close(): void;
 }
+
+/** Delay before re-applying a table a listener of which could not bind, doubling to a cap. */
+const BIND_RETRY_MS = { first: 1000, max: 30_000 };
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
   let snapshot: PipelineSnapshot = { statuses: [] };
@@ -35,6 +42,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   let pending: Resources | undefined;
   let waiters: { resolve: (s: PipelineSnapshot) => void; reject: (e: unknown) => void }[] = [];
   let reported = new Set<string>();
+  let lastResources: Resources | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const retryMs = deps.bindRetryMs ?? BIND_RETRY_MS;
+  let retryDelay = retryMs.first;
   // Each run is a full rebuild in meaning; the cache makes it cost only what changed.
   const translateOptions = { ...deps.translateOptions, cache: createTranslateCache() };
 
@@ -42,7 +53,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const started = performance.now();
     const { table, statuses } = translate(resources, translateOptions);
     const translatedMs = performance.now() - started;
-    const unchanged = snapshot.table?.version === table.version && snapshot.applied !== undefined;
+    // An equal table is not applied again, unless a listener of it failed to bind (a port
+    // that was busy may be free now).
+    const unchanged = snapshot.table?.version === table.version && snapshot.applied !== undefined
+      && snapshot.applied.listeners.every((l) => l.bound);
     const applied = unchanged ? (snapshot.applied as ApplyResult) : await deps.proxy.apply(table);
     snapshot = { table, applied, statuses: withApplyResult(statuses, table, applied) };
     deps.metrics?.configReloads.inc({ result: unchanged ? 'unchanged' : 'applied' });
@@ -53,9 +67,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       { version: table.version.slice(0, 12), listeners: table.listeners.length, routes: countRoutes(table), translateMs: round(translatedMs), totalMs: round(performance.now() - started), unchanged },
       unchanged ? 'configuration unchanged' : 'configuration applied',
     );
-    for (const l of applied.listeners) {
-      if (!l.bound) deps.logger.error({ listener: l.id, error: l.error }, 'listener not bound');
-    }
+    const unbound = applied.listeners.filter((l) => !l.bound);
+    for (const l of unbound) deps.logger.error({ listener: l.id, error: l.error, retryInMs: retryDelay }, 'listener not bound; will retry');
+    scheduleBindRetry(unbound.length > 0);
     // Log each problem once, when it appears, so a user sees why a route did not attach
     // without the same line repeating on every reload.
     const problems = describeProblems(snapshot.statuses);
@@ -63,6 +77,23 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     for (const p of problems) if (!reported.has(p)) deps.logger.warn({ problem: p }, 'status problem');
     for (const p of reported) if (!next.has(p)) deps.logger.info({ problem: p }, 'status problem resolved');
     reported = next;
+  }
+
+  // A listener that failed to bind (EADDRINUSE, an address not yet configured) is retried with
+  // backoff, so the data plane never sits silently without a port it should serve.
+  function scheduleBindRetry(needed: boolean): void {
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
+    if (!needed) {
+      retryDelay = retryMs.first;
+      return;
+    }
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (pending === undefined && lastResources !== undefined) void api.update(lastResources).catch(() => undefined);
+    }, retryDelay);
+    retryTimer.unref();
+    retryDelay = Math.min(retryDelay * 2, retryMs.max);
   }
 
   async function drain(): Promise<void> {
@@ -83,15 +114,21 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     running = undefined;
   }
 
-  return {
+  const api: Pipeline = {
     update(resources) {
       pending = resources;
+      lastResources = resources;
       const done = new Promise<PipelineSnapshot>((resolve, reject) => waiters.push({ resolve, reject }));
       running ??= drain();
       return done;
     },
     snapshot: () => snapshot,
+    close() {
+      clearTimeout(retryTimer);
+      retryTimer = undefined;
+    },
   };
+  return api;
 }
 
 function countRoutes(table: RoutingTable): number {
