@@ -34,6 +34,7 @@ function fakePipeline() {
       return { statuses: [] } as PipelineSnapshot;
     },
     snapshot: () => ({ statuses: [] }),
+    close: () => undefined,
   };
   return { pipeline, updates };
 }
