@@ -1,5 +1,6 @@
 // Every built-in plugin, for the runtime the proxy holds.
 import { basicAuthPlugin } from './basic-auth/index.ts';
+import { circuitBreakerPlugin } from './circuit-breaker/index.ts';
 import { invalidPlugin } from './core/invalid.ts';
 import { policySelectPlugin } from './core/policy-select.ts';
 import { ipRestrictionPlugin } from './ip-restriction/index.ts';
@@ -12,5 +13,5 @@ import type { Plugin } from './types.ts';
 
 export const BUILTIN_PLUGINS: readonly Plugin[] = [
   rateLimitPlugin, keyAuthPlugin, basicAuthPlugin, jwtPlugin, oidcPlugin, ipRestrictionPlugin,
-  requestTransformPlugin, responseTransformPlugin, policySelectPlugin, invalidPlugin,
+  requestTransformPlugin, responseTransformPlugin, circuitBreakerPlugin, policySelectPlugin, invalidPlugin,
 ];

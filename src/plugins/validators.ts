@@ -1,6 +1,7 @@
 // What the translator needs of the plugins: pure validation and the policy order. Imports
 // only the validate modules, so the translator never loads a plugin's runtime (Redis, HTTP).
 import { validateBasicAuth } from './basic-auth/validate.ts';
+import { validateCircuitBreaker } from './circuit-breaker/validate.ts';
 import { PRIORITY } from './core/priorities.ts';
 import { validateIpRestriction } from './ip-restriction/validate.ts';
 import { validateJwt } from './jwt/validate.ts';
@@ -26,6 +27,7 @@ const VALIDATE: Readonly<Record<string, (config: unknown, ctx: ValidateContext) 
   'ip-restriction': validateIpRestriction,
   'request-transform': validateRequestTransform,
   'response-transform': validateResponseTransform,
+  'circuit-breaker': validateCircuitBreaker,
 };
 
 export const pluginValidators: PluginValidators = {

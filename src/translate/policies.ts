@@ -15,7 +15,7 @@ export type PolicyKind = 'TrafficPolicy' | 'AuthPolicy';
 
 /** Spec field → plugin kind, per policy kind. */
 const FEATURES: Readonly<Record<PolicyKind, readonly (readonly [string, string])[]>> = {
-  TrafficPolicy: [['rateLimit', 'rate-limit'], ['ipRestriction', 'ip-restriction'], ['requestTransform', 'request-transform'], ['responseTransform', 'response-transform']],
+  TrafficPolicy: [['rateLimit', 'rate-limit'], ['ipRestriction', 'ip-restriction'], ['requestTransform', 'request-transform'], ['responseTransform', 'response-transform'], ['circuitBreaker', 'circuit-breaker']],
   AuthPolicy: [['keyAuth', 'key-auth'], ['basicAuth', 'basic-auth'], ['jwt', 'jwt'], ['oidc', 'oidc']],
 };
 const COMMON_FIELDS = ['targetRefs', 'consumerRefs', 'consumerSelector'];

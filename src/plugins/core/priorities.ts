@@ -7,6 +7,7 @@ export const PRIORITY: Readonly<Record<string, number>> = {
   'basic-auth': 1100,
   'ip-restriction': 990,
   'rate-limit': 910,
+  'circuit-breaker': 905,
   'request-transform': 801,
   'response-transform': 800,
 };

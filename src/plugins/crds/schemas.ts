@@ -57,6 +57,11 @@ export const TRAFFIC_POLICY_SPEC: Schema = {
     ipRestriction: { type: 'object', properties: { allow: cidrs, deny: cidrs, trustedProxies: cidrs } },
     requestTransform: { type: 'object', properties: { headers: ops, query: ops } },
     responseTransform: { type: 'object', properties: { headers: ops } },
+    circuitBreaker: {
+      type: 'object',
+      description: 'Passive circuit breaker per attachment: open after consecutive failed responses, probe after openSeconds.',
+      properties: { consecutiveFailures: int(1, 10_000), openSeconds: int(1, 3600), failureStatuses: { type: 'array', items: int(400, 599) } },
+    },
   },
 };
 
