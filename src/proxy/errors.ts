@@ -73,7 +73,12 @@ export function errorBody(code: string, message: string, requestId: string): str
   return JSON.stringify({ error: { code, message, requestId } });
 }
 
-/** What the proxy uses of http.ServerResponse and http2.Http2ServerResponse (both satisfy it). */
+export interface EventSource {
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+}
+
+/** What the proxy uses of http.ServerResponse and of the HTTP/2 response (h2-stream.ts). */
 export interface AnyResponse {
   readonly headersSent: boolean;
   readonly writableFinished: boolean;
@@ -85,6 +90,8 @@ export interface AnyResponse {
   destroy(error?: Error): unknown;
   once(event: string, listener: (...args: never[]) => void): unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
+  /** Where 'close' and 'drain' are emitted, when not on the response itself (HTTP/2 core stream). */
+  readonly events?: EventSource;
 }
 
 /**

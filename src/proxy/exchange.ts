@@ -4,7 +4,6 @@
  * answers. The exchange object is itself the upstream request and its handler, and the timer and
  * stream callbacks are module-level functions, so a request allocates no closures.
  */
-import type { Http2ServerRequest } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { BindingState } from './binding-state.ts';
 import {
@@ -14,16 +13,18 @@ import {
   sendKnownError,
   type AnyResponse,
   type ErrorCode,
+  type EventSource,
 } from './errors.ts';
 import { addResponseCors } from './filters/cors.ts';
 import { applyHeaderModifier, isDecimal, listToObject, type OutHeaders } from './headers.ts';
 import { sendMirror, teeBody } from './mirror.ts';
-import { RequestState, type AnyRequest } from './request-state.ts';
+import { H2Response, type H2Request } from './h2-stream.ts';
+import { bodyOf, RequestState, type AnyRequest } from './request-state.ts';
 import type { CompiledBackend } from './router.ts';
 import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from './upstream.ts';
 
 const kExchange = Symbol('fluxgate.exchange');
-type Tagged = AnyResponse & { [kExchange]?: Exchange };
+type Tagged = EventSource & { [kExchange]?: Exchange };
 
 class ProxyTimeoutError extends Error {
   override readonly name = 'ProxyTimeoutError';
@@ -84,7 +85,7 @@ function errorCodeOf(err: Error & { code?: string }): ErrorCode {
 function requestBodyLength(req: AnyRequest): number {
   const h = req.headers;
   if (req.httpVersionMajor === 2) {
-    if ((req as Http2ServerRequest).stream.endAfterHeaders) return -2;
+    if ((req as H2Request).stream.endAfterHeaders) return -2;
     const cl = h['content-length'];
     return typeof cl === 'string' && isDecimal(cl) ? Number(cl) : -1;
   }
@@ -95,7 +96,9 @@ function requestBodyLength(req: AnyRequest): number {
 }
 
 export class Exchange extends RequestState implements UpstreamRequest, UpstreamHandler {
-  readonly res: Tagged;
+  readonly res: AnyResponse;
+  /** Where the response's 'close' and 'drain' are emitted (the response, or the HTTP/2 stream). */
+  readonly ev: Tagged;
   backend: CompiledBackend | undefined = undefined;
   controller: UpstreamControl | undefined = undefined;
   method = 'GET';
@@ -111,7 +114,8 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
 
   constructor(b: BindingState, req: AnyRequest, res: AnyResponse) {
     super(b, req);
-    this.res = res as Tagged;
+    this.res = res;
+    this.ev = (res.events ?? res) as Tagged;
   }
 
   /** gRPC clients get gRPC status instead of a JSON error page (only looked at on errors). */
@@ -125,10 +129,10 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
   }
 
   start(): void {
-    const res = this.res;
-    res[kExchange] = this;
+    const ev = this.ev;
+    ev[kExchange] = this;
     // A response emits 'close' once; `on` spares the wrapper `once` would allocate.
-    res.on('close', onResponseClose);
+    ev.on('close', onResponseClose);
     const code = this.resolve();
     if (code !== undefined) return this.fail(code);
     const route = this.route!;
@@ -160,14 +164,14 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
       const target = this.upTarget;
       const headers = this.upHeaders;
       if (withBody) {
-        const { main, copies } = teeBody(req, mirrors.length, this.b.limits.maxMirrorBufferBytes);
+        const { main, copies } = teeBody(bodyOf(req), mirrors.length, this.b.limits.maxMirrorBufferBytes);
         this.body = main;
         for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, this.method, target, headers, copies[i]!, length, this.b.logger);
       } else {
         for (let i = 0; i < mirrors.length; i++) sendMirror(mirrors[i]!.backend, this.method, target, headers, null, -1, this.b.logger);
       }
     } else if (withBody) {
-      this.body = req;
+      this.body = bodyOf(req);
     }
     this.dispatch();
   }
@@ -194,7 +198,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     else this.controller = controller;
   }
 
-  onResponseStart(controller: UpstreamControl, statusCode: number, headers: string[]): void {
+  onResponseStart(controller: UpstreamControl, statusCode: number, headers: string[], trailers: boolean): void {
     if (this.done) return;
     const route = this.route!;
     if (this.attempts <= route.retryAttempts && this.body === null && route.retryCodes.has(statusCode)) {
@@ -214,6 +218,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     } else if (close) {
       headers.push('connection', 'close');
     }
+    if (trailers && res instanceof H2Response) res.waitForTrailers = true;
     try {
       res.writeHead(statusCode, out);
     } catch (err) {
@@ -227,7 +232,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     if (this.discard || this.done) return;
     if (!this.res.write(chunk)) {
       controller.pause();
-      this.res.once('drain', onResponseDrain);
+      this.ev.once('drain', onResponseDrain);
     }
   }
 

@@ -29,8 +29,11 @@ export interface UpstreamControl {
 
 export interface UpstreamHandler {
   onRequestStart(ctl: UpstreamControl): void;
-  /** `headers`: flat `[name, value, ...]`, lower-case names, end-to-end headers only. */
-  onResponseStart(ctl: UpstreamControl, status: number, headers: string[]): void;
+  /**
+   * `headers`: flat `[name, value, ...]`, lower-case names, end-to-end headers only; valid only
+   * during the call. `trailers`: the response may end with trailers.
+   */
+  onResponseStart(ctl: UpstreamControl, status: number, headers: string[], trailers: boolean): void;
   onResponseData(ctl: UpstreamControl, chunk: Buffer): void;
   /**
    * The response is complete. `trailers`: flat list like the headers (chunked responses only).
@@ -107,6 +110,10 @@ const HOP: ReadonlySet<string> = new Set([
   'host',
   'content-length',
 ]);
+
+/** Control characters other than HTAB: never valid in a field value (RFC 9110 5.5). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 const HOP_LENGTH = new Uint8Array(32);
 for (const name of HOP) HOP_LENGTH[name.length] = 1;
@@ -632,6 +639,10 @@ class H1Conn implements UpstreamControl {
       while (ve > vs && isWs(head.charCodeAt(ve - 1))) ve--;
       const value = head.slice(vs, ve);
       pos = e + 2;
+      if (CTL.test(value)) {
+        this.protocolError('control character in a response header value');
+        return false;
+      }
       // Only names of these lengths can be hop-by-hop: skips the Set lookup for most headers.
       if (!HOP_LENGTH[name.length] || !HOP.has(name)) {
         out.push(name, value);
@@ -705,7 +716,7 @@ class H1Conn implements UpstreamControl {
       this.state = S_CLOSE;
       this.keepAlive = false;
     }
-    h.onResponseStart(this, status, out);
+    h.onResponseStart(this, status, out, this.state === S_CHUNK_SIZE);
     return true;
   }
 
@@ -733,7 +744,12 @@ class H1Conn implements UpstreamControl {
       this.protocolError('invalid trailer name');
       return false;
     }
-    if (!HOP.has(name)) (this.trailers ??= []).push(name, line.slice(colon + 1).trim());
+    const value = line.slice(colon + 1).trim();
+    if (CTL.test(value)) {
+      this.protocolError('control character in a trailer value');
+      return false;
+    }
+    if (!HOP.has(name)) (this.trailers ??= []).push(name, value);
     return true;
   }
 

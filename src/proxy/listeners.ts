@@ -8,14 +8,8 @@
  * no longer in the table stop accepting, answer in-flight requests with `connection: close`
  * (HTTP/2: GOAWAY), and are destroyed after `drainTimeoutMs` at the latest.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import {
-  createServer as createHttp2Server,
-  type Http2Server,
-  type Http2ServerRequest,
-  type Http2ServerResponse,
-  type Http2Session,
-} from 'node:http2';
+import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type Http2Server, type Http2Session, type ServerHttp2Stream } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -23,6 +17,7 @@ import type { ListenerApplyResult } from '../ir/index.ts';
 import type { BindingState } from './binding-state.ts';
 import { newRequestId, rawErrorResponse, type ErrorCode } from './errors.ts';
 import { handleRequest } from './exchange.ts';
+import { H2Request, H2Response } from './h2-stream.ts';
 import type { ProxyLimits } from './limits.ts';
 import type { ProxyLogger } from './logger.ts';
 import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
@@ -196,6 +191,8 @@ function createH1Server(b: Binding): HttpServer {
   return server;
 }
 
+function ignoreStreamError(): void {}
+
 function createH2Server(b: Binding): Http2Server {
   const limits = b.limits;
   const server = createHttp2Server({
@@ -211,7 +208,12 @@ function createH2Server(b: Binding): Http2Server {
     maxSessionRejectedStreams: 100,
     maxSessionInvalidFrames: 1000,
   });
-  server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => handleRequest(b, req, res));
+  // The core stream API, not the compat 'request' event (see h2-stream.ts).
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    // A reset stream emits 'error'; the exchange learns of it from 'close'.
+    stream.on('error', ignoreStreamError);
+    handleRequest(b, new H2Request(stream, headers, rawHeaders), new H2Response(stream));
+  });
   server.on('session', (session: Http2Session) => {
     b.sessions.add(session);
     session.once('close', () => b.sessions.delete(session));

@@ -3,7 +3,7 @@
  * host and route, normalise the path, build upstream headers, run the request-phase filters.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { BindingState } from './binding-state.ts';
 import type { ErrorCode } from './errors.ts';
@@ -22,10 +22,16 @@ import {
   type ForwardContext,
   type OutHeaders,
 } from './headers.ts';
+import type { H2Request } from './h2-stream.ts';
 import { normalisePath } from './path-normalise.ts';
 import type { CompiledBackend, CompiledRoute, Step } from './router.ts';
 
-export type AnyRequest = IncomingMessage | Http2ServerRequest;
+export type AnyRequest = IncomingMessage | H2Request;
+
+/** The readable side carrying the request body (HTTP/2: the stream itself). */
+export function bodyOf(req: AnyRequest): Readable {
+  return req.httpVersionMajor === 2 ? (req as H2Request).stream : (req as IncomingMessage);
+}
 
 export type FilterStop =
   | { readonly kind: 'redirect'; readonly status: number; readonly location: string }

@@ -62,7 +62,7 @@ class UndiciAdapter implements Dispatcher.DispatchHandler {
     this.h.onRequestStart(c as UpstreamControl);
   }
   onResponseStart(c: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
-    this.h.onResponseStart(c, status, downstreamList(headers));
+    this.h.onResponseStart(c, status, downstreamList(headers), true);
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     this.h.onResponseData(c, chunk);

@@ -1,0 +1,139 @@
+/**
+ * HTTP/2 client requests on node:http2's core stream API instead of its compatibility layer.
+ * The compat objects (Http2ServerRequest, a Readable, and Http2ServerResponse, a Stream, with
+ * their state, header maps and always-on trailer handshake) cost more CPU and garbage per request
+ * than everything the proxy does itself; these two small classes carry only what the exchange
+ * reads and writes, over the Http2Stream (whose readable side is the request body).
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { AnyResponse } from './errors.ts';
+
+/** The request as RequestState reads it (the subset of IncomingMessage it uses). */
+export class H2Request {
+  readonly httpVersionMajor = 2;
+  readonly httpVersionMinor = 0;
+  readonly stream: ServerHttp2Stream;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly method: string | undefined;
+  readonly url: string | undefined;
+
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) {
+    this.stream = stream;
+    this.headers = headers;
+    this.rawHeaders = rawHeaders;
+    this.method = headers[':method'] as string | undefined;
+    this.url = headers[':path'] as string | undefined;
+  }
+
+  /** The session's socket (node:http2 hands out a proxy of it). */
+  get socket(): Socket | undefined {
+    return this.stream.session?.socket as Socket | undefined;
+  }
+}
+
+/** The response as the exchange and errors.ts write it. */
+export class H2Response implements AnyResponse {
+  readonly stream: ServerHttp2Stream;
+  /** Ask for the trailers handshake: set before writeHead when the upstream may send trailers. */
+  waitForTrailers = false;
+  trailers: OutgoingHttpHeaders | undefined = undefined;
+
+  constructor(stream: ServerHttp2Stream) {
+    this.stream = stream;
+  }
+
+  /** Listeners go on the stream ('close', 'drain'). */
+  get events(): ServerHttp2Stream {
+    return this.stream;
+  }
+
+  get headersSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  get writableFinished(): boolean {
+    return this.stream.writableFinished;
+  }
+
+  writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[]): this {
+    const out: OutgoingHttpHeaders = { ':status': statusCode };
+    if (Array.isArray(headers)) {
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = headers[i]!;
+        const v = headers[i + 1]!;
+        const cur = out[name];
+        if (cur === undefined) out[name] = v;
+        else if (Array.isArray(cur)) cur.push(v);
+        else out[name] = [String(cur), v];
+      }
+    } else if (headers !== undefined) {
+      for (const name in headers) {
+        const v = headers[name];
+        // HTTP/2 field names are lower case (RFC 9113 8.2.1).
+        if (v !== undefined) out[name.toLowerCase()] = v;
+      }
+    }
+    const stream = this.stream;
+    if (this.waitForTrailers) {
+      stream.respond(out, { waitForTrailers: true });
+      stream.once('wantTrailers', onWantTrailers);
+      (stream as TrailerStream)[kTrailersOf] = this;
+    } else {
+      stream.respond(out);
+    }
+    return this;
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.stream.write(chunk);
+  }
+
+  end(chunk?: string | Buffer): this {
+    const stream = this.stream;
+    if (stream.writableEnded || stream.destroyed) return this;
+    if (!stream.headersSent) stream.respond({ ':status': 200 });
+    if (chunk === undefined) stream.end();
+    else stream.end(chunk);
+    return this;
+  }
+
+  addTrailers(headers: OutgoingHttpHeaders): void {
+    this.trailers = headers;
+  }
+
+  destroy(): this {
+    this.stream.destroy();
+    return this;
+  }
+
+  once(event: string, listener: (...args: never[]) => void): this {
+    this.stream.once(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  on(event: string, listener: (...args: never[]) => void): this {
+    this.stream.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+}
+
+const kTrailersOf = Symbol('fluxgate.h2trailers');
+type TrailerStream = ServerHttp2Stream & { [kTrailersOf]?: H2Response };
+
+function onWantTrailers(this: TrailerStream): void {
+  const res = this[kTrailersOf];
+  this[kTrailersOf] = undefined;
+  try {
+    this.sendTrailers(res?.trailers ?? {});
+  } catch {
+    // An invalid trailer is dropped rather than failing a finished response.
+    try {
+      this.sendTrailers({});
+    } catch {
+      this.close();
+    }
+  }
+}
