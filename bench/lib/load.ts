@@ -99,7 +99,6 @@ export function runH2load(o: H2loadOptions): Promise<LoadResult> {
     if (fin === null || req === null || codes === null || time === null) throw new Error(`h2load output not understood for ${o.url}:\n${out}`);
     const seconds = Number(fin[1]) / (fin[2] === 'ms' ? 1000 : 1);
     const ok = Number(codes[1]) + Number(codes[2]);
-    const done = Number(req[3]);
     const toUs = (v: string, u: string): number => Number(v) * (u === 's' ? 1e6 : u === 'ms' ? 1e3 : 1);
     const errorDetail = {
       failed: Number(req[5]), errored: Number(req[6]), timeout: Number(req[7]),
@@ -109,7 +108,7 @@ export function runH2load(o: H2loadOptions): Promise<LoadResult> {
       requests: ok, seconds, rps: ok / seconds,
       meanUs: toUs(time[5] ?? '0', time[6] ?? 'us'),
       maxUs: toUs(time[3] ?? '0', time[4] ?? 'us'),
-      failed: done - ok + errorDetail.failed + errorDetail.errored,
+      failed: errorDetail.failed + errorDetail.errored + errorDetail.timeout + errorDetail.non2xx,
       errorDetail,
     };
   });

@@ -78,6 +78,13 @@ export interface RunResult {
   readonly exitedEarly: string[];
 }
 
+/** Failed requests of a sample (h2load samples of older runs are recomputed from the detail). */
+function failedOf(s: Sample): number {
+  const d = s.errorDetail;
+  if (d.non2xx !== undefined) return (d.failed ?? 0) + (d.errored ?? 0) + (d.timeout ?? 0) + d.non2xx;
+  return s.failed;
+}
+
 const LABEL: Record<TargetName, string> = {
   direct: 'direct (backend)',
   nginx: 'nginx',
@@ -236,7 +243,7 @@ export function renderReport(r: RunResult, analysis?: string): string {
       const md = (f: (x: Sample) => number | undefined): number | undefined => median(ss.map(f).filter((v): v is number => v !== undefined));
       const lat = (f: (x: Sample) => number | undefined): string => fmt((md(f) ?? NaN) / 1000, 3);
       const p50 = ss[0]?.p50Us === undefined ? `(mean ${lat((x) => x.meanUs)})` : lat((x) => x.p50Us);
-      out.push(`| ${w.id} | ${LABEL[t]} | ${fmtInt(md((x) => x.rps))} | ${p50} | ${ss[0]?.p99Us === undefined ? 'n/a' : lat((x) => x.p99Us)} | ${fmt(md((x) => x.proxyCpuUsPerReq), 1)} | ${fmt((md((x) => x.proxyUtil) ?? NaN) * 100, 0)}% | ${fmt((md((x) => x.core1Busy) ?? NaN) * 100, 0)}% | ${fmt(md((x) => x.backendCpuUsPerReq), 1)} | ${ss.reduce((acc, x) => acc + x.failed, 0)} |`);
+      out.push(`| ${w.id} | ${LABEL[t]} | ${fmtInt(md((x) => x.rps))} | ${p50} | ${ss[0]?.p99Us === undefined ? 'n/a' : lat((x) => x.p99Us)} | ${fmt(md((x) => x.proxyCpuUsPerReq), 1)} | ${fmt((md((x) => x.proxyUtil) ?? NaN) * 100, 0)}% | ${fmt((md((x) => x.core1Busy) ?? NaN) * 100, 0)}% | ${fmt(md((x) => x.backendCpuUsPerReq), 1)} | ${ss.reduce((acc, x) => acc + failedOf(x), 0)} |`);
     }
   }
   out.push('');
@@ -291,18 +298,22 @@ function limits(r: RunResult): string[] {
   const out: string[] = [];
   const med = (w: string, t: TargetName, f: (s: Sample) => number | undefined): number | undefined =>
     median(r.samples.filter((x) => x.workload === w && x.target === t).map(f).filter((v): v is number => v !== undefined));
-  const load = Math.max(...r.loadBefore.slice(0, 1), ...r.loadAfter.slice(0, 1));
   const sampleLoad = median(r.samples.map((x) => x.loadavg));
-  out.push(`Machine load: the 1-minute load average was ${fmt(sampleLoad, 1)} (median over cells; ${fmt(load, 1)} at most at start/end) on ${r.machine.nproc} cores. ` +
-    (sampleLoad !== undefined && sampleLoad > 2.5 ? 'Other work shared the cores, so every figure here is noisy; the per-round ratios (both sides measured minutes apart at most) are more trustworthy than absolute req/s.' : 'The machine was otherwise quiet.'));
+  const busy = sampleLoad !== undefined && sampleLoad > r.machine.nproc + 0.5;
+  out.push(`Machine load: the 1-minute load average was ${fmt(sampleLoad, 1)} (median at the start of the cells; ${fmt(r.loadBefore[0], 1)} at the start of the run, ${fmt(r.loadAfter[0], 1)} at its end) on ${r.machine.nproc} cores. ` +
+    (busy
+      ? 'Other work (builds, tests) shared both cores, so the processes under test were starved for CPU: absolute req/s and latencies are far below what the machine does when quiet, latencies include scheduler delays, and only the per-round ratios of CPU per request (both sides measured within minutes under the same contention) are worth reading closely.'
+      : 'The machine was otherwise quiet.'));
   for (const t of ['nginx', 'bare', 'floor', 'node', 'fluxgate'] as const) {
     const util = med('h1', t, (x) => x.proxyUtil);
     const c1 = med('h1', t, (x) => x.core1Busy);
     if (util === undefined) continue;
-    if (util < 0.9) {
-      out.push(`${LABEL[t]} (h1) used ${fmt(util * 100, 0)}% of its core while core ${r.settings.loadCore} (wrk + backend) was ${fmt((c1 ?? NaN) * 100, 0)}% busy: its req/s is limited by the load side${c1 !== undefined && c1 > 0.95 ? ' (one core for wrk and the backend)' : ' or by other processes on its core'}, not by the proxy; its CPU/request is still a valid figure.`);
-    } else {
+    if (util >= 0.9) {
       out.push(`${LABEL[t]} (h1) saturated its core (${fmt(util * 100, 0)}%): its req/s is its own limit on one core.`);
+    } else if (busy) {
+      out.push(`${LABEL[t]} (h1) got ${fmt(util * 100, 0)}% of its core: its req/s is limited by other processes competing for both cores, not by the proxy; its CPU/request is still a valid figure.`);
+    } else {
+      out.push(`${LABEL[t]} (h1) used ${fmt(util * 100, 0)}% of its core while core ${r.settings.loadCore} (wrk + backend) was ${fmt((c1 ?? NaN) * 100, 0)}% busy: its req/s is limited by the load side, not by the proxy; its CPU/request is still valid, though a proxy that is not saturated handles fewer requests per wake-up and so pays somewhat more per request.`);
     }
   }
   const direct = med('h1', 'direct', (x) => x.rps);
