@@ -11,9 +11,10 @@
  * bare CR/LF, malformed chunk sizes or bytes after a complete response is a protocol error: the
  * request fails (502) and the connection is closed, never reused.
  *
- * Response headers reach the handler as a flat list `[name, value, ...]` with lower-case names and
- * the framing and hop-by-hop headers (RFC 9110 7.6.1, plus the Connection tokens) already removed;
- * a valid Content-Length is kept, because the body is forwarded byte for byte.
+ * Response headers reach the handler as a flat list `[name, value, ...]`, names spelled as the
+ * server sent them (HTTP/1.1 clients see them unchanged, as nginx forwards them; HTTP/2 lower-cases
+ * them), with the framing and hop-by-hop headers (RFC 9110 7.6.1, plus the Connection tokens)
+ * already removed; a valid Content-Length is kept, because the body is forwarded byte for byte.
  */
 import { connect, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -30,8 +31,8 @@ export interface UpstreamControl {
 export interface UpstreamHandler {
   onRequestStart(ctl: UpstreamControl): void;
   /**
-   * `headers`: flat `[name, value, ...]`, lower-case names, end-to-end headers only; valid only
-   * during the call. `trailers`: the response may end with trailers.
+   * `headers`: flat `[name, value, ...]`, names as the server spelled them, end-to-end headers
+   * only; valid only during the call. `trailers`: the response may end with trailers.
    */
   onResponseStart(ctl: UpstreamControl, status: number, headers: string[], trailers: boolean): void;
   onResponseData(ctl: UpstreamControl, chunk: Buffer): void;
@@ -123,26 +124,18 @@ const REPLAYABLE: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT'
 /** Methods whose empty body is announced with `content-length: 0` (as undici and browsers do). */
 const EXPECTS_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
-// tchar (RFC 9110 5.6.2): 1 = lower-case-safe tchar, 2 = upper-case letter.
+// tchar (RFC 9110 5.6.2).
 const TCHAR = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c);
-  if (/[a-z0-9!#$%&'*+\-.^_`|~]/.test(ch)) TCHAR[c] = 1;
-  else if (/[A-Z]/.test(ch)) TCHAR[c] = 2;
-}
+for (let c = 0; c < 128; c++) if (/[A-Za-z0-9!#$%&'*+\-.^_`|~]/.test(String.fromCharCode(c))) TCHAR[c] = 1;
 
-/** Lower-case field name, or undefined when it is not a token. */
-function fieldName(s: string, from: number, to: number): string | undefined {
-  if (to <= from) return undefined;
-  let upper = false;
+/** Whether `s[from..to)` is a token (a valid field name). */
+function isToken(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
-    const k = c < 128 ? TCHAR[c]! : 0;
-    if (k === 0) return undefined;
-    if (k === 2) upper = true;
+    if (c >= 128 || TCHAR[c] === 0) return false;
   }
-  const name = s.slice(from, to);
-  return upper ? name.toLowerCase() : name;
+  return true;
 }
 
 function isWs(c: number): boolean {
@@ -628,11 +621,11 @@ class H1Conn implements UpstreamControl {
         this.protocolError('invalid response header line');
         return false;
       }
-      const name = fieldName(head, pos, colon);
-      if (name === undefined) {
+      if (!isToken(head, pos, colon)) {
         this.protocolError('invalid response header name');
         return false;
       }
+      const name = head.slice(pos, colon);
       let vs = colon + 1;
       let ve = e;
       while (vs < ve && isWs(head.charCodeAt(vs))) vs++;
@@ -643,12 +636,18 @@ class H1Conn implements UpstreamControl {
         this.protocolError('control character in a response header value');
         return false;
       }
-      // Only names of these lengths can be hop-by-hop: skips the Set lookup for most headers.
-      if (!HOP_LENGTH[name.length] || !HOP.has(name)) {
+      // Only names of these lengths can be hop-by-hop: skips lower-casing and the Set lookup for
+      // most headers.
+      if (!HOP_LENGTH[name.length]) {
         out.push(name, value);
         continue;
       }
-      switch (name) {
+      const lower = name.toLowerCase();
+      if (!HOP.has(lower)) {
+        out.push(name, value);
+        continue;
+      }
+      switch (lower) {
         case 'content-length': {
           const v = parseLength(value);
           if (v < 0 || (length !== -1 && v !== length)) {
@@ -682,7 +681,7 @@ class H1Conn implements UpstreamControl {
       }
     }
     if (extra !== undefined) {
-      for (let i = out.length - 2; i >= 0; i -= 2) if (extra.includes(out[i]!)) out.splice(i, 2);
+      for (let i = out.length - 2; i >= 0; i -= 2) if (extra.includes(out[i]!.toLowerCase())) out.splice(i, 2);
     }
     // HTTP/1.0 keeps the connection only when asked to; we never ask, so never reuse it.
     if (http10) keepAlive = false;
@@ -739,17 +738,17 @@ class H1Conn implements UpstreamControl {
       this.protocolError('invalid trailer line');
       return false;
     }
-    const name = fieldName(line, 0, colon);
-    if (name === undefined) {
+    if (!isToken(line, 0, colon)) {
       this.protocolError('invalid trailer name');
       return false;
     }
+    const name = line.slice(0, colon);
     const value = line.slice(colon + 1).trim();
     if (CTL.test(value)) {
       this.protocolError('control character in a trailer value');
       return false;
     }
-    if (!HOP.has(name)) (this.trailers ??= []).push(name, value);
+    if (!HOP.has(name.toLowerCase())) (this.trailers ??= []).push(name, value);
     return true;
   }
 

@@ -62,7 +62,8 @@ export class H2Response implements AnyResponse {
     const out: OutgoingHttpHeaders = { ':status': statusCode };
     if (Array.isArray(headers)) {
       for (let i = 0; i < headers.length; i += 2) {
-        const name = headers[i]!;
+        // HTTP/2 field names are lower case (RFC 9113 8.2.1); HTTP/1.1 upstreams may differ.
+        const name = headers[i]!.toLowerCase();
         const v = headers[i + 1]!;
         const cur = out[name];
         if (cur === undefined) out[name] = v;

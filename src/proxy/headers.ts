@@ -127,11 +127,11 @@ export function headerLinesOf(h: OutHeaders): string {
   return s;
 }
 
-/** A flat header list (`[name, value, ...]`) as an object; repeated names become arrays. */
+/** A flat header list (`[name, value, ...]`) as an object, names lower-cased; repeated names become arrays. */
 export function listToObject(list: readonly string[]): OutHeaders {
   const out: OutHeaders = {};
   for (let i = 0; i < list.length; i += 2) {
-    const name = list[i]!;
+    const name = list[i]!.toLowerCase();
     const v = list[i + 1]!;
     const cur = out[name];
     if (cur === undefined) out[name] = v;

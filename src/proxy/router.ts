@@ -314,7 +314,7 @@ function compileRoute(
             kind: 'backend',
             backendId: ref.backendId,
             backend: resolve(ref.backendId),
-            filters: ref.filters.map((f) => compileFilter(f, resolve)),
+            filters: mapOrNone(ref.filters, (f) => compileFilter(f, resolve)),
           },
     );
     const retry = r.retry;
@@ -326,20 +326,28 @@ function compileRoute(
       pathValue,
       pathRegex: path.type === 'RegularExpression' ? compileRegex(path.value) : undefined,
       method: r.match.method,
-      headers: r.match.headers.map((m) => compileKeyValue(m, true)),
-      query: r.match.queryParams.map((m) => compileKeyValue(m, false)),
-      filters: r.filters.map((f) => compileFilter(f, resolve)),
+      headers: mapOrNone(r.match.headers, (m) => compileKeyValue(m, true)),
+      query: mapOrNone(r.match.queryParams, (m) => compileKeyValue(m, false)),
+      filters: mapOrNone(r.filters, (f) => compileFilter(f, resolve)),
       picker: createWeightedPicker(refs, r.backendRefs.map((b) => b.weight)),
       requestMs: positive(r.timeouts?.requestMs),
       backendRequestMs: positive(r.timeouts?.backendRequestMs),
       retryAttempts: retry === undefined ? 0 : Math.max(0, Math.floor(retry.attempts)),
-      retryCodes: new Set(retry?.codes ?? []),
+      retryCodes: retry === undefined || retry.codes.length === 0 ? NO_CODES : new Set(retry.codes),
       retryBackoffMs: positive(retry?.backoffMs),
     };
   } catch (err) {
     logger.error({ route: r.id, err: err instanceof Error ? err.message : String(err) }, 'route failed to compile; it will not match');
     return undefined;
   }
+}
+
+/** Shared by every route without them: 10,000 routes need 10,000 fewer empty arrays and sets. */
+const NONE: readonly never[] = Object.freeze([]);
+const NO_CODES: ReadonlySet<number> = new Set<number>();
+
+function mapOrNone<T, U>(xs: readonly T[], f: (x: T) => U): readonly U[] {
+  return xs.length === 0 ? NONE : xs.map(f);
 }
 
 function positive(n: number | undefined): number {

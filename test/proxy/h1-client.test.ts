@@ -117,19 +117,19 @@ test('content-length, chunked with trailers, close-delimited, HEAD, 204 and 1xx 
       case '/len':
         assert.equal(r.status, 200);
         assert.equal(r.body, 'hello');
-        assert.deepEqual(r.headers, ['content-length', '5', 'x-a', '1']);
+        assert.deepEqual(r.headers, ['Content-Length', '5', 'X-A', '1'], 'names as the server spelled them');
         break;
       case '/chunked':
         assert.equal(r.body, 'hello world');
         assert.deepEqual(r.headers, []);
-        assert.deepEqual(r.trailers, ['grpc-status', '0']);
+        assert.deepEqual(r.trailers, ['Grpc-Status', '0']);
         break;
       case '/close':
         assert.equal(r.body, 'until the end');
         break;
       case '/head':
         assert.equal(r.body, '');
-        assert.deepEqual(r.headers, ['content-length', '100']);
+        assert.deepEqual(r.headers, ['Content-Length', '100']);
         break;
       case '/204':
         assert.equal(r.status, 204);
@@ -155,6 +155,8 @@ test('ambiguous or malformed responses fail the request and the connection is no
     ['bare CR in a header', 'HTTP/1.1 200 OK\r\nX-A: 1\rX: 2\r\nContent-Length: 0\r\n\r\n'],
     ['space in a name', 'HTTP/1.1 200 OK\r\nX A: 1\r\nContent-Length: 0\r\n\r\n'],
     ['no colon', 'HTTP/1.1 200 OK\r\nX-A\r\nContent-Length: 0\r\n\r\n'],
+    ['upper-case TE and CL', 'HTTP/1.1 200 OK\r\nTRANSFER-ENCODING: chunked\r\nCONTENT-LENGTH: 3\r\n\r\n0\r\n\r\n'],
+    ['control character in a value', 'HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\nContent-Length: 0\r\n\r\n'],
     ['bad status line', 'HTTP/2 200 OK\r\nContent-Length: 0\r\n\r\n'],
     ['bad status code', 'HTTP/1.1 20x OK\r\nContent-Length: 0\r\n\r\n'],
     ['bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n'],
@@ -257,8 +259,8 @@ test('split reads: any split of a chunked response with trailers parses the same
       const r = await request(pool);
       assert.equal(r.error, undefined);
       assert.equal(r.body, 'hello world');
-      assert.deepEqual(r.headers, ['x-a', '1']);
-      assert.deepEqual(r.trailers, ['x-t', '2']);
+      assert.deepEqual(r.headers, ['X-A', '1']);
+      assert.deepEqual(r.trailers, ['X-T', '2']);
     }),
     { numRuns: 40 },
   );
@@ -317,4 +319,14 @@ test('close(): in-flight requests finish, then every connection is gone; no new 
   assert.equal((await inflight).body, 'ok');
   await closed;
   assert.equal(pool.connections, 0);
+});
+
+test('hop-by-hop response headers are dropped whatever their case, with the ones Connection names', async () => {
+  const srv = await rawServer((s) =>
+    s.write('HTTP/1.1 200 OK\r\nCONNECTION: X-Private, keep-alive\r\nX-Private: 1\r\nKeep-Alive: timeout=30\r\nUpgrade: h2c\r\nX-Kept: yes\r\nContent-Length: 0\r\n\r\n'),
+  );
+  const pool = new H1Pool('127.0.0.1', srv.port, opts);
+  const r = await request(pool);
+  assert.deepEqual(r.headers, ['X-Kept', 'yes', 'Content-Length', '0']);
+  await pool.destroy();
 });
