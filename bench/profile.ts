@@ -16,7 +16,7 @@ import { FILTER_PATH, httpRouteYaml, middlePath, ports } from './lib/configs.ts'
 import { get, runH2load, startWrk, waitFor200 } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
 import { killAllSync, pinSelf, sleep, stopAll, stopServer, usePidFile } from './lib/procs.ts';
-import { fluxgateConfigDir, snapshotFluxgate, startBackend, startFluxgate } from './lib/servers.ts';
+import { fluxgateConfigDir, portTaken, snapshotFluxgate, startBackend, startFluxgate } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
 import { renderSummary, summarise } from './lib/cpuprofile.ts';
 
@@ -57,6 +57,9 @@ async function main(): Promise<void> {
   mkdirSync(work, { recursive: true });
   const profDir = join(work, 'cpuprofile');
   const ctx: Ctx = { repo: REPO, work, ports: P, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, lifetimeSec: 1800, node: process.execPath };
+  for (const port of [P.backendH1, P.backendH2c, P.fluxgate(n).http, P.fluxgate(n).admin]) {
+    if (await portTaken(port)) throw new Error(`port ${port} already in use on 127.0.0.1 (use --port-base)`);
+  }
   const source = snapshotFluxgate(REPO, join(work, 'fluxgate-src'), f['fluxgate-ref']);
   const backend = startBackend(ctx);
   await waitFor200(`http://127.0.0.1:${P.backendH1}/`, 20_000, () => !backend.exited);

@@ -91,11 +91,12 @@ export function startServer(o: StartOptions): Server {
 /** Sends `signal` to the server's process group, waits up to `graceMs`, then SIGKILLs it. */
 export async function stopServer(s: Server, signal: NodeJS.Signals = 'SIGTERM', graceMs = 3000): Promise<void> {
   if (!s.exited) {
-    // Signal the real server (not only the wrapper) so a Node process can exit cleanly
-    // (needed for --cpu-prof to write its profile).
-    for (const pid of [...descendants(s.pid), s.pid]) {
-      try { process.kill(pid, signal); } catch { /* gone */ }
-    }
+    // Signal the server itself, once: the `timeout` wrapper would forward a second copy, and a
+    // Node process that handles only the first SIGINT dies on the second without exiting
+    // cleanly (then --cpu-prof writes no profile). nginx's master handles its workers.
+    const kids = descendants(s.pid);
+    const first = kids[0];
+    try { process.kill(first ?? s.pid, signal); } catch { /* gone */ }
     const deadline = Date.now() + graceMs;
     while (!s.exited && Date.now() < deadline) await sleep(50);
   }
