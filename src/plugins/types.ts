@@ -62,8 +62,14 @@ export interface PluginRequest {
   readonly routeId: string;
   /** Raw query without `?`; a plugin may replace it (what goes upstream). */
   query: string;
-  /** Headers going upstream; plugins may set and delete. */
+  /**
+   * Headers going upstream; plugins may set and delete. Reading it makes the proxy build the
+   * header object, so a plugin that only adds a header the client did not send uses
+   * addUpstreamHeader instead.
+   */
   readonly upHeaders: Record<string, string | string[]>;
+  /** Adds an upstream header the client did not send (no header object is built for it). */
+  addUpstreamHeader(name: string, value: string): void;
   /** The authenticated consumer's username, set by an authentication plugin. */
   consumer: string | undefined;
   /** Headers to add to the response, created by the first plugin that needs it. */

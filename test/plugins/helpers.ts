@@ -8,6 +8,9 @@ export function makeReq(o: { headers?: IncomingHttpHeaders; peer?: string; path?
     httpMethod: 'GET', path: o.path ?? '/', host: 'example.test', scheme: 'http', headers: o.headers ?? {},
     peerAddress: o.peer ?? '127.0.0.1', routeId: o.routeId ?? 'httproute/default/r/rule/0/match/0', query: o.query ?? '',
     upHeaders: { ...(o.headers as Record<string, string>) }, consumer: o.consumer, pluginResHeaders: undefined, pluginResHooks: undefined,
+    addUpstreamHeader(name, value) {
+      this.upHeaders[name] = value;
+    },
   };
 }
 

@@ -10,6 +10,13 @@ export interface ConsumerIdentity {
 
 export function setConsumer(req: PluginRequest, who: ConsumerIdentity): void {
   req.consumer = who.username;
+  const h = req.headers;
+  if (h['x-consumer-username'] === undefined && h['x-consumer-custom-id'] === undefined) {
+    // The common case: nothing to overwrite, so the proxy keeps its fast header path.
+    req.addUpstreamHeader('x-consumer-username', who.username);
+    if (who.customId !== undefined) req.addUpstreamHeader('x-consumer-custom-id', who.customId);
+    return;
+  }
   const up = req.upHeaders;
   up['x-consumer-username'] = who.username;
   if (who.customId !== undefined) up['x-consumer-custom-id'] = who.customId;
