@@ -45,6 +45,14 @@ var withoutCoreDNS = flag.Bool("fluxgate.without-coredns", false,
 const (
 	defaultGatewayClass = "fluxgate"
 	defaultProfile      = suite.GatewayHTTPConformanceProfileName
+
+	// GatewayStaticAddresses needs one address FluxGate can use and one it cannot. In local
+	// mode a Gateway binds its spec.addresses value when it is a loopback address: 127.1.0.1 is
+	// outside the 127.0.0.0/16 range the controller allocates from. 192.0.2.1 (TEST-NET-1,
+	// RFC 5737) is a valid IP that no interface has, so binding it fails (AddressNotUsable);
+	// no traffic is ever sent to it.
+	defaultUsableAddress   = "127.1.0.1"
+	defaultUnusableAddress = "192.0.2.1"
 )
 
 // Implementation details for the report. The URL and contact can be overridden for forks.
@@ -79,6 +87,14 @@ func TestConformance(t *testing.T) {
 	}
 	if !set["contact"] {
 		opts.Implementation.Contact = implementation.Contact
+	}
+
+	ip := gatewayv1.IPAddressType
+	if !set["usable-address"] {
+		opts.UsableNetworkAddresses = []gatewayv1.GatewaySpecAddress{{Type: &ip, Value: defaultUsableAddress}}
+	}
+	if !set["unusable-address"] {
+		opts.UnusableNetworkAddresses = []gatewayv1.GatewaySpecAddress{{Type: &ip, Value: defaultUnusableAddress}}
 	}
 
 	// Upstream infers the supported features from the GatewayClass status only when no single

@@ -28,6 +28,8 @@ const USAGE = `usage: npm run conformance -- [options] [-- upstream flags]
   --no-report         do not write conformance/reports/
   --no-cluster-up     do not run npm run cluster:up (the cluster is already up)
   --no-controller     do not start a controller (one already runs against the cluster)
+  --parallel N        how many parallel-marked upstream tests run at once (go test -parallel;
+                      env CONFORMANCE_PARALLEL; default 4: most of them wait on status, not CPU)
   --timeout D         go test -timeout (env CONFORMANCE_TIMEOUT; default 90m)
   --fail-on WHAT      any (default): exit non-zero on any failed test; core: only on failed core
                       tests, setup failures and bad reports (env CONFORMANCE_FAIL_ON; CI)
@@ -91,6 +93,7 @@ function parseOptions() {
         'no-cluster-up': { type: 'boolean', default: false },
         'no-controller': { type: 'boolean', default: false },
         timeout: { type: 'string' },
+        parallel: { type: 'string' },
         'fail-on': { type: 'string' },
         verbose: { type: 'boolean', default: false },
         'without-coredns': { type: 'boolean', default: false },
@@ -112,6 +115,11 @@ const profiles = values.profiles ?? process.env.CONFORMANCE_PROFILES ?? 'GATEWAY
 const runTest = values.run ?? process.env.CONFORMANCE_RUN ?? '';
 const skipTests = values.skip ?? process.env.CONFORMANCE_SKIP ?? '';
 const timeout = values.timeout ?? process.env.CONFORMANCE_TIMEOUT ?? '90m';
+const parallel = values.parallel ?? process.env.CONFORMANCE_PARALLEL ?? '4';
+if (!/^[1-9][0-9]*$/.test(parallel)) {
+  process.stderr.write(`--parallel must be a positive integer\n${USAGE}`);
+  process.exit(2);
+}
 const metricsAddress = process.env.CONFORMANCE_METRICS_ADDRESS ?? '127.0.0.1:19902';
 const withoutCoreDNS = values['without-coredns'] || process.env.CONFORMANCE_WITHOUT_COREDNS === '1';
 const failOn = values['fail-on'] ?? process.env.CONFORMANCE_FAIL_ON ?? 'any';
@@ -239,7 +247,7 @@ interface GoRun { code: number; events: GoTestEvent[] }
 
 function runGoTest(reportPath: string): Promise<GoRun> {
   const args = [
-    'test', '-count=1', '-json', '-timeout', timeout, '-run', '^TestConformance$', '.', '-args',
+    'test', '-count=1', '-json', '-timeout', timeout, '-parallel', parallel, '-run', '^TestConformance$', '.', '-args',
     `-conformance-profiles=${profiles}`,
     `-report-output=${reportPath}`,
     ...(runTest === '' ? [] : [`-run-test=${runTest}`]),
