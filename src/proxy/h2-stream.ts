@@ -59,6 +59,9 @@ export class H2Response implements AnyResponse {
   }
 
   writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[]): this {
+    // A stream the client reset is gone before its 'close' event runs the exchange's cleanup.
+    const s = this.stream;
+    if (s.destroyed || s.closed || s.headersSent) return this;
     const out: OutgoingHttpHeaders = { ':status': statusCode };
     if (Array.isArray(headers)) {
       for (let i = 0; i < headers.length; i += 2) {
@@ -89,15 +92,20 @@ export class H2Response implements AnyResponse {
   }
 
   write(chunk: Buffer): boolean {
-    return this.stream.write(chunk);
+    const s = this.stream;
+    if (s.destroyed || s.closed) return true;
+    return s.write(chunk);
   }
 
   end(chunk?: string | Buffer): this {
     const stream = this.stream;
-    if (stream.writableEnded || stream.destroyed) return this;
+    if (stream.writableEnded || stream.destroyed || stream.closed) return this;
     if (!stream.headersSent) stream.respond({ ':status': 200 });
     if (chunk === undefined) stream.end();
     else stream.end(chunk);
+    // A request body nobody reads any more (answered early, or upstream done with it) is drained,
+    // so the client's side of the stream can finish.
+    if (!stream.readableEnded) stream.resume();
     return this;
   }
 

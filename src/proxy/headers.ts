@@ -74,7 +74,7 @@ export function buildUpstreamHeaders(incoming: IncomingHttpHeaders, ctx: Forward
   for (const name in incoming) {
     const v = incoming[name];
     if (v === undefined || name.charCodeAt(0) === 58 /* ':' */) continue;
-    if (HOP_BY_HOP.has(name)) continue;
+    if (HOP_BY_HOP.has(name) || name === 'expect') continue;
     if (extra !== undefined && extra.has(name)) continue;
     out[name] = v;
   }

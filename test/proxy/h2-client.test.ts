@@ -135,3 +135,55 @@ test('h2 client: a stream reset by the client aborts the upstream request', asyn
   // The session still serves.
   assert.equal((await h2('/after')).status, 200);
 });
+
+test('h2 client: a request answered before its body is read (404) still completes', async () => {
+  const proxyNoRoute = await startProxy(table([listener([vhost('only.example', [route('x', match('/'), [ref('backend/echo')])])])], [backend('backend/echo', [echo.port])]));
+  const s = h2connect(`http://127.0.0.1:${proxyNoRoute.port}`);
+  try {
+    const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = s.request({ ':path': '/x', ':method': 'POST', ':authority': 'other.example' }, { endStream: false });
+      let status = 0;
+      const chunks: Buffer[] = [];
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString() }));
+      req.on('error', reject);
+      req.write('a'.repeat(100_000));
+      setTimeout(() => req.end('tail'), 50);
+    });
+    assert.equal(r.status, 404);
+    assert.equal(JSON.parse(r.body).error.code, 'NO_ROUTE');
+  } finally {
+    s.close();
+    await proxyNoRoute.proxy.close();
+  }
+});
+
+test('h1 client: Expect: 100-continue is answered by the proxy and the body forwarded', async () => {
+  const { connect } = await import('node:net');
+  const text = await new Promise<string>((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    let sentBody = false;
+    s.on('data', (d) => {
+      got += d.toString('latin1');
+      if (!sentBody && got.includes('100 Continue')) {
+        sentBody = true;
+        s.write('hello');
+      }
+      if (got.includes('"body":"hello"')) {
+        s.destroy();
+        resolve(got);
+      }
+    });
+    s.write('POST /expect HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n');
+    setTimeout(() => {
+      s.destroy();
+      resolve(got);
+    }, 3000);
+  });
+  assert.match(text, /HTTP\/1\.1 100 Continue/);
+  assert.match(text, /HTTP\/1\.1 200 /);
+  assert.match(text, /"body":"hello"/);
+  assert.doesNotMatch(text, /"expect"/, 'the Expect header is not forwarded');
+});
