@@ -125,7 +125,7 @@ export function sendError(
   }
   const body = errorBody(code, message, requestId);
   const h: Record<string, string | number> = {
-    'content-type': 'application/json',
+    'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-request-id': requestId,
@@ -151,7 +151,7 @@ export function rawErrorResponse(code: ErrorCode, requestId: string): string {
   const [status, message] = KNOWN[code];
   const body = errorBody(code, message, requestId);
   return (
-    `HTTP/1.1 ${status} ${reasonOf(status)}\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${reasonOf(status)}\r\ncontent-type: application/json; charset=utf-8\r\n` +
     `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\nx-request-id: ${requestId}\r\n\r\n${body}`
   );
 }
@@ -175,7 +175,7 @@ function reasonOf(status: number): string {
 export function rawError(status: number, code: string, message: string, requestId: string): string {
   const body = errorBody(code, message, requestId);
   return (
-    `HTTP/1.1 ${status} ${reasonOf(status)}\r\ncontent-type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${reasonOf(status)}\r\ncontent-type: application/json; charset=utf-8\r\n` +
     `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\nx-request-id: ${requestId}\r\n\r\n${body}`
   );
 }

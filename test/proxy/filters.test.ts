@@ -162,6 +162,7 @@ test('CORS: preflight answered by the proxy (allowed, disallowed, wildcard origi
   assert.equal(ok.headers['access-control-allow-methods'], 'GET, PUT');
   assert.equal(ok.headers['access-control-allow-headers'], 'x-token');
   assert.equal(ok.headers['access-control-max-age'], '600');
+  assert.equal(ok.headers['access-control-expose-headers'], 'x-backend', 'conformance HTTPRouteCORS expects it on preflights too');
   const wild = await send(port, '/cors', { method: 'OPTIONS', headers: { origin: 'https://a.b.corp.example', 'access-control-request-method': 'GET' } });
   assert.equal(wild.headers['access-control-allow-origin'], 'https://a.b.corp.example');
   const bad = await send(port, '/cors', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });

@@ -126,7 +126,16 @@ test('connection refused: 502 UPSTREAM_CONNECT', async () => {
   const r = await send(port, '/dead');
   assert.equal(r.status, 502);
   assert.equal(code(r), 'UPSTREAM_CONNECT');
-  assert.equal(r.headers['content-type'], 'application/json');
+  assert.equal(r.headers['content-type'], 'application/json; charset=utf-8');
+});
+
+// A client that parses a body only when Content-Type is exactly application/json (the Gateway
+// API conformance round tripper does) must not choke on the body-less answer to HEAD.
+test('errors FluxGate makes: JSON with a charset, and no body for HEAD', async () => {
+  const head = await send(port, '/dead', { method: 'HEAD' });
+  assert.equal(head.status, 502);
+  assert.equal(head.body, '');
+  assert.equal(head.headers['content-type'], 'application/json; charset=utf-8');
 });
 
 test('request timeout and backend request timeout: 504 TIMEOUT', async () => {

@@ -81,6 +81,9 @@ export function preflightHeaders(c: CompiledCors, headers: IncomingHttpHeaders):
   const allowHeaders = c.anyHeader ? (c.credentials ? (reqHeaders ?? '') : '*') : c.headers;
   if (allowHeaders !== '') out['access-control-allow-headers'] = allowHeaders;
   if (c.maxAge !== '') out['access-control-max-age'] = c.maxAge;
+  // Browsers read expose-headers from actual responses only, but Gateway API conformance
+  // (HTTPRouteCORS) expects the preflight to carry it too; it is harmless there.
+  if (c.expose !== '') out['access-control-expose-headers'] = c.expose;
   return out;
 }
 
