@@ -7,15 +7,19 @@
 //
 //   node test/cluster/kubelet.ts --kubeconfig K --node-name N --state-dir D --echo-basic BIN
 //     [--bridge fg-br0 --bridge-ip 10.244.0.1 --pod-cidr 10.244.0.0/16 --netns-prefix fg-pod-]
+//     [--port 10250 --tls-cert-file C --tls-private-key-file K --client-ca-file CA]
+// With the TLS files it serves the kubelet API subset for `pods/log` on the bridge address
+// (container-logs.ts) and publishes that port in the Node's daemonEndpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { arch, constants, cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1Container, V1ContainerStatus, V1Node, V1NodeCondition, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
+import { pipeLog, serveContainerLogs } from './container-logs.ts';
 import { PodNetwork } from './pod-network.ts';
 import { apiMessage, buildEnv, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessPorts, resolveProgram, supportedImagesHint } from './pod-spec.ts';
 
@@ -29,6 +33,10 @@ const { values: args } = parseArgs({
     'bridge-ip': { type: 'string', default: '10.244.0.1' },
     'pod-cidr': { type: 'string', default: '10.244.0.0/16' },
     'netns-prefix': { type: 'string', default: 'fg-pod-' },
+    port: { type: 'string', default: '10250' },
+    'tls-cert-file': { type: 'string' },
+    'tls-private-key-file': { type: 'string' },
+    'client-ca-file': { type: 'string' },
   },
 });
 if (!args.kubeconfig || !args['state-dir'] || !args['echo-basic']) {
@@ -39,6 +47,8 @@ const nodeName = args['node-name'];
 const bridgeIp = args['bridge-ip'];
 const podsDir = join(args['state-dir'], 'pods');
 const programs = { echoBasic: args['echo-basic'] };
+const kubeletPort = Number(args.port);
+const serveApi = !!(args['tls-cert-file'] && args['tls-private-key-file'] && args['client-ca-file']);
 
 const kc = new KubeConfig();
 kc.loadFromFile(args.kubeconfig);
@@ -154,6 +164,8 @@ async function registerNode(): Promise<void> {
       { type: 'InternalIP', address: bridgeIp },
       { type: 'Hostname', address: nodeName },
     ],
+    // The API server reaches the kubelet API (pods/log) at the InternalIP and this port.
+    ...(serveApi ? { daemonEndpoints: { kubeletEndpoint: { Port: kubeletPort } } } : {}),
     nodeInfo: {
       architecture: goArch,
       bootID: '',
@@ -312,8 +324,8 @@ function runContainer(rt: PodRuntime, c: ContainerRuntime): void {
   });
   // Two sources share one log file: neither may end it; the process's 'close' does.
   logFile.on('error', (err) => log(`${rt.namespace}/${rt.name}: ${c.spec.name} log: ${err.message}`));
-  proc.stdout?.pipe(logFile, { end: false });
-  proc.stderr?.pipe(logFile, { end: false });
+  if (proc.stdout) pipeLog(proc.stdout, 'stdout', logFile);
+  if (proc.stderr) pipeLog(proc.stderr, 'stderr', logFile);
   proc.once('close', () => logFile.end());
   c.proc = proc;
   c.startedAt = now();
@@ -558,6 +570,11 @@ async function event(rt: PodRuntime, type: 'Normal' | 'Warning', reason: string,
 
 // ---------------------------------------------------------------- main
 
+function findPod(namespace: string, name: string): PodRuntime | undefined {
+  for (const rt of pods.values()) if (rt.namespace === namespace && rt.name === name && !rt.stopping) return rt;
+  return undefined;
+}
+
 async function main(): Promise<void> {
   await mkdir(podsDir, { recursive: true });
   await network.ensureBridge();
@@ -565,6 +582,20 @@ async function main(): Promise<void> {
   for (const ns of await network.listNamespaces()) await network.deleteNamespace(ns);
   await rm(podsDir, { recursive: true, force: true });
   await mkdir(podsDir, { recursive: true });
+  if (serveApi) {
+    const [cert, key, clientCa] = await Promise.all(
+      [args['tls-cert-file'], args['tls-private-key-file'], args['client-ca-file']].map((f) => readFile(f ?? '')),
+    );
+    await serveContainerLogs({
+      host: bridgeIp, port: kubeletPort, cert: cert as Buffer, key: key as Buffer, clientCa: clientCa as Buffer, log,
+      logFile: (namespace, name, container) => {
+        const rt = findPod(namespace, name);
+        return rt?.containers.has(container) ? join(rt.dir, `${container}.log`) : undefined;
+      },
+      running: (namespace, name, container) => !!findPod(namespace, name)?.containers.get(container)?.proc,
+    });
+    log(`kubelet API (container logs) on https://${bridgeIp}:${kubeletPort}`);
+  }
   await registerNode();
 
   const informer = makeInformer(kc, '/api/v1/pods', () => api.listPodForAllNamespaces());

@@ -20,6 +20,7 @@ echo_basic_bin="$FLUXGATE_CACHE/echo-basic/$GATEWAY_API_VERSION/bin/echo-basic"
 apiserver_port="${FLUXGATE_CLUSTER_APISERVER_PORT:-6443}"
 etcd_client_port="${FLUXGATE_CLUSTER_ETCD_PORT:-2379}"
 etcd_peer_port="${FLUXGATE_CLUSTER_ETCD_PEER_PORT:-2380}"
+kubelet_port="${FLUXGATE_CLUSTER_KUBELET_PORT:-10250}" # on the bridge address (pods/log)
 
 # The pod network: a bridge the host reaches pods through, one netns per pod (see kubelet.ts).
 bridge="fg-br0"

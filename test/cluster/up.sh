@@ -44,6 +44,10 @@ cert apiserver "/CN=kube-apiserver" "$(printf '%s\n' \
   "subjectAltName=IP:127.0.0.1,IP:$bridge_ip,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local")"
 cert admin "/O=system:masters/CN=fluxgate-admin"
 cert controller-manager "/CN=system:kube-controller-manager"
+# The process kubelet's API (pods/log): its serving certificate, and the API server's client one.
+cert kubelet "/CN=system:node:$node_name" "$(printf '%s\n' \
+  'extendedKeyUsage=serverAuth' "subjectAltName=IP:$bridge_ip,IP:127.0.0.1,DNS:$node_name")"
+cert apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client"
 if [[ ! -f "$pki/sa.key" ]]; then
   openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
   openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
@@ -134,6 +138,10 @@ start kube-apiserver "$k8s_bin/kube-apiserver" \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --api-audiences https://kubernetes.default.svc.cluster.local \
   --service-cluster-ip-range 10.96.0.0/16 --allow-privileged \
+  --kubelet-preferred-address-types InternalIP \
+  --kubelet-client-certificate "$pki/apiserver-kubelet-client.crt" \
+  --kubelet-client-key "$pki/apiserver-kubelet-client.key" \
+  --kubelet-certificate-authority "$pki/ca.crt" \
   --profiling=false --enable-priority-and-fairness=false --v 1
 apiserver_ready() { curl -fsS --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" \
   "https://127.0.0.1:$apiserver_port/readyz" >/dev/null; }
@@ -153,7 +161,8 @@ export KUBERNETES_VERSION
 start kubelet "$node_bin" "$here/kubelet.ts" \
   --kubeconfig "$state/kubeconfig" --node-name "$node_name" --state-dir "$state" \
   --echo-basic "$echo_basic_bin" --bridge "$bridge" --bridge-ip "$bridge_ip" \
-  --pod-cidr "$pod_cidr" --netns-prefix "$netns_prefix"
+  --pod-cidr "$pod_cidr" --netns-prefix "$netns_prefix" --port "$kubelet_port" \
+  --tls-cert-file "$pki/kubelet.crt" --tls-private-key-file "$pki/kubelet.key" --client-ca-file "$pki/ca.crt"
 
 # ---- Gateway API CRDs of the pinned release, straight from the Go module cache ----
 bash "$here/install-crds.sh"
