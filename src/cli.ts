@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { ConfigInvalidError, startServe } from './commands/serve.ts';
 import type { Serving } from './commands/serve.ts';
 import { runQuickstart } from './commands/quickstart.ts';
-import { CONTROLLER_USAGE, runControllerCli } from './commands/controller.ts';
+import { CONTROLLER_USAGE } from './commands/controller-usage.ts';
 import { createLogger } from './observability/index.ts';
 
 const USAGE = `Usage:
@@ -24,8 +24,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serveCommand(rest);
-    case 'controller':
+    case 'controller': {
+      // Loaded on demand: the Kubernetes client is several MB that standalone mode never uses.
+      const { runControllerCli } = await import('./commands/controller.ts');
       return runControllerCli(rest);
+    }
     case 'quickstart':
       return waitForSignal(await runQuickstart());
     case undefined:

@@ -12,6 +12,7 @@ import type { AdminServer, Logger } from '../observability/index.ts';
 import { ControllerError, createKubeClient, createLocalAddressAllocator, loadKubeConfig, startController } from '../controller/index.ts';
 import type { Controller, GatewayServiceOptions, LeaderElectionConfig } from '../controller/index.ts';
 import { CONTROLLER_NAME, redactTable } from './serve.ts';
+import { CONTROLLER_USAGE } from './controller-usage.ts';
 
 export interface ControllerCommandOptions {
   readonly kubeconfig?: string;
@@ -104,17 +105,6 @@ export async function startControllerCommand(options: ControllerCommandOptions):
   };
 }
 
-export const CONTROLLER_USAGE = `  fluxgate controller [--kubeconfig PATH] [--local] [--metrics-address HOST:PORT] [--leader-elect]
-      Run against a Kubernetes API: watch Gateway API objects, serve them, write their status.
-      --kubeconfig        default: $KUBECONFIG, ~/.kube/config, or the pod's service account
-      --controller-name   GatewayClass spec.controllerName to serve (default fluxgate.io/gateway-controller)
-      --local             each Gateway on its own loopback address 127.0.x.y (no kube-proxy)
-      --metrics-address   health, readiness, metrics and debug (default 127.0.0.1:9902; '' disables)
-      --leader-elect      only the Lease holder writes status (run with several replicas)
-      --leader-elect-namespace NS   where the Lease (and in-cluster, each Gateway's Service) lives
-                          (default $POD_NAMESPACE or fluxgate-system)
-      --service-type T    in-cluster: type of the Service made per Gateway (default LoadBalancer)
-`;
 
 /** Parses `fluxgate controller` flags, runs until SIGINT/SIGTERM, returns the exit code. */
 export async function runControllerCli(args: readonly string[]): Promise<number> {
