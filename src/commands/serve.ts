@@ -9,7 +9,7 @@ import type { ConfigError, ConfigWatcher } from '../standalone/index.ts';
 import { formatConfigError } from '../standalone/config-error.ts';
 import type { Pipeline } from '../pipeline/index.ts';
 import type { Filter, RoutingTable } from '../ir/index.ts';
-import { pluginValidators, redactPluginConfig } from '../plugins/index.ts';
+import { BUILTIN_PLUGINS, createPluginRuntime, pluginValidators, redactPluginConfig } from '../plugins/index.ts';
 
 export const CONTROLLER_NAME = 'fluxgate.io/gateway-controller';
 
@@ -44,7 +44,8 @@ export class ConfigInvalidError extends Error {
 export async function startServe(options: ServeOptions): Promise<Serving> {
   const logger = options.logger ?? createLogger();
   const metrics = createMetrics();
-  const proxy = createProxy({ logger });
+  const plugins = createPluginRuntime({ plugins: BUILTIN_PLUGINS, logger });
+  const proxy = createProxy({ logger, plugins });
   const bindAddress = options.bindAddress;
   const pipeline = createPipeline({
     proxy, logger, metrics,
@@ -60,6 +61,7 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
   const first = await loader.load();
   if (first.errors.length > 0) {
     await proxy.close();
+    plugins.close();
     throw new ConfigInvalidError(first.errors);
   }
   await pipeline.update(first.resources);
@@ -121,6 +123,7 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
       pipeline.close();
       await admin?.close();
       await proxy.close();
+      plugins.close();
     },
   };
 }

@@ -4,6 +4,7 @@
  * answers. The exchange object is itself the upstream request and its handler, and the timer and
  * stream callbacks are module-level functions, so a request allocates no closures.
  */
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { BindingState } from './binding-state.ts';
 import {
@@ -11,6 +12,7 @@ import {
   newRequestId,
   sendError,
   sendKnownError,
+  statusOf,
   type AnyResponse,
   type ErrorCode,
   type EventSource,
@@ -22,6 +24,10 @@ import { H2Response, type H2Request } from './h2-stream.ts';
 import { bodyOf, RequestState, type AnyRequest } from './request-state.ts';
 import type { CompiledBackend } from './router.ts';
 import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from './upstream.ts';
+import type { HookResult, PluginAnswer } from '../plugins/index.ts';
+
+/** A plugin hook that rejected (a bug or an unexpected I/O error): fail closed. */
+const PLUGIN_FAILED: PluginAnswer = { status: 500, code: 'PLUGIN_FAILED', message: 'a plugin of this route failed' };
 
 const kExchange = Symbol('fluxgate.exchange');
 type Tagged = EventSource & { [kExchange]?: Exchange };
@@ -140,6 +146,12 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
       const stop = this.runFilters(route.filters);
       if (stop !== undefined) return this.stop(stop);
     }
+    this.proceed();
+  }
+
+  /** After the route's filters: pick the backend and send the request upstream. */
+  proceed(): void {
+    const route = this.route!;
     if (route.requestMs > 0) this.requestTimer = setTimeout(onRequestTimeout, route.requestMs, this);
     const ref = route.picker?.pick();
     if (ref === undefined) return this.fail('NO_BACKEND');
@@ -209,14 +221,20 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     const close = this.b.closing && this.req.httpVersionMajor === 1;
     let out: string[] | OutHeaders = headers;
     const mods = this.resMods;
-    if (mods !== undefined || this.cors !== undefined) {
+    const ph = this.pluginResHeaders;
+    if (mods !== undefined || this.cors !== undefined || this.pluginResHooks !== undefined) {
       const obj = listToObject(headers);
       if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(obj, mods[i]!);
       if (this.cors !== undefined) addResponseCors(this.cors, this.req.headers.origin, obj);
+      if (ph !== undefined) for (const name in ph) obj[name] = ph[name]!;
+      const hooks = this.pluginResHooks;
+      if (hooks !== undefined) for (let i = 0; i < hooks.length; i++) hooks[i]!(statusCode, obj);
       if (close) obj.connection = 'close';
       out = obj;
-    } else if (close) {
-      headers.push('connection', 'close');
+    } else {
+      // Plugin headers alone (rate limits) keep the flat list: no header object per response.
+      if (ph !== undefined) for (const name in ph) headers.push(name, ph[name]!);
+      if (close) headers.push('connection', 'close');
     }
     if (trailers && res instanceof H2Response) res.waitForTrailers = true;
     try {
@@ -309,13 +327,22 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
   fail(code: ErrorCode): void {
     if (this.done) return;
     this.finish()?.abort(new ProxyTimeoutError(code));
+    if (this.pluginResHooks !== undefined) this.notifyPlugins(statusOf(code));
     sendKnownError(this.res, code, newRequestId(), this.grpc, this.closeHeader());
   }
 
   failWith(status: number, code: string, message: string): void {
     if (this.done) return;
     this.finish()?.abort(new ProxyTimeoutError(code));
+    if (this.pluginResHooks !== undefined) this.notifyPlugins(status);
     sendError(this.res, status, code, message, newRequestId(), this.grpc, this.closeHeader());
+  }
+
+  /** Plugins that follow outcomes (circuit breaker) also see the proxy's own error answers. */
+  notifyPlugins(status: number): void {
+    const hooks = this.pluginResHooks!;
+    const scratch: OutHeaders = {};
+    for (let i = 0; i < hooks.length; i++) hooks[i]!(status, scratch);
   }
 
   clientGone(): void {
@@ -339,11 +366,39 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
         res.writeHead(200, { ...s.headers, ...close });
         res.end();
         return;
-      case 'plugin':
+      case 'plugin': {
         this.done = false;
-        this.failWith(500, 'PLUGIN_UNAVAILABLE', `plugin filter ${s.id} is not available`);
+        const a = s.answer;
+        if (a === undefined) return this.failWith(500, 'PLUGIN_UNAVAILABLE', `plugin filter ${s.id} is not available`);
+        if (a.status >= 300 && a.status < 400) {
+          // Redirects (OIDC login) carry their own headers and no error body.
+          this.done = true;
+          res.writeHead(a.status, { ...a.headers, 'content-length': '0', ...close } as OutgoingHttpHeaders);
+          res.end();
+          return;
+        }
+        this.done = true;
+        sendError(res, a.status, a.code, a.message, newRequestId(), this.grpc, { ...(a.headers as Record<string, string>), ...close });
+        return;
+      }
+      case 'pluginWait':
+        // The request waits for the plugin (Redis, a JWKS fetch, a password hash); the
+        // exchange is not finished yet, so a client that leaves meanwhile is noticed.
+        this.done = false;
+        s.promise.then((r) => this.afterPlugin(s, r), (err: unknown) => {
+          this.b.logger.error({ route: this.route?.id, plugin: s.id, err: err instanceof Error ? err.message : String(err) }, 'plugin failed; failing closed');
+          this.afterPlugin(s, PLUGIN_FAILED);
+        });
         return;
     }
+  }
+
+  afterPlugin(s: { readonly id: string; readonly next: number }, r: HookResult): void {
+    if (this.done || this.res.writableFinished) return;
+    if (r !== undefined) return this.stop({ kind: 'plugin', id: s.id, answer: r });
+    const stop = this.runFilters(this.route!.filters, s.next);
+    if (stop !== undefined) return this.stop(stop);
+    this.proceed();
   }
 }
 

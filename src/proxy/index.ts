@@ -8,6 +8,7 @@
  * reported per listener, and the translator checks regexes with validateRegex beforehand).
  */
 import type { ApplyResult, RoutingTable } from '../ir/index.ts';
+import type { PluginRuntime } from '../plugins/index.ts';
 import { resolveLimits, type ProxyLimits } from './limits.ts';
 import { ListenerManager } from './listeners.ts';
 import { silentLogger, type ProxyLogger } from './logger.ts';
@@ -24,6 +25,11 @@ export interface ProxyOptions {
   readonly logger?: ProxyLogger;
   /** Limits; defaults are production-safe (see limits.ts). */
   readonly limits?: Partial<ProxyLimits>;
+  /**
+   * Runs plugin filters (src/plugins createPluginRuntime). Without it every plugin filter
+   * answers 500 PLUGIN_UNAVAILABLE (fail closed). The caller owns it and closes it.
+   */
+  readonly plugins?: PluginRuntime;
 }
 
 export interface Proxy {
@@ -57,7 +63,12 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     }
     let compiled: CompiledTable;
     try {
-      compiled = compileTable(table, pools, logger);
+      options.plugins?.beginCompile();
+      try {
+        compiled = compileTable(table, pools, logger, options.plugins);
+      } finally {
+        options.plugins?.endCompile();
+      }
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       logger.error({ version: table.version, err: message }, 'routing table failed to compile; keeping the previous one');

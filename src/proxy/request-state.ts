@@ -2,7 +2,7 @@
  * Shared first half of every request (plain, HTTP/2 or WebSocket upgrade): pick the virtual
  * host and route, normalise the path, build upstream headers, run the request-phase filters.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { BindingState } from './binding-state.ts';
@@ -25,6 +25,7 @@ import {
 import type { H2Request } from './h2-stream.ts';
 import { normalisePath } from './path-normalise.ts';
 import type { CompiledBackend, CompiledRoute, Step } from './router.ts';
+import type { HookResult, PluginAnswer, PluginRequest, ResponseHook } from '../plugins/index.ts';
 
 export type AnyRequest = IncomingMessage | H2Request;
 
@@ -36,9 +37,12 @@ export function bodyOf(req: AnyRequest): Readable {
 export type FilterStop =
   | { readonly kind: 'redirect'; readonly status: number; readonly location: string }
   | { readonly kind: 'preflight'; readonly headers: OutHeaders }
-  | { readonly kind: 'plugin'; readonly id: string };
+  /** A plugin answered (or, without `answer`, no plugin runtime can run it: 500). */
+  | { readonly kind: 'plugin'; readonly id: string; readonly answer?: PluginAnswer }
+  /** A plugin decides asynchronously: wait, then answer or go on with the filter at `next`. */
+  | { readonly kind: 'pluginWait'; readonly id: string; readonly promise: Promise<HookResult>; readonly next: number };
 
-export class RequestState {
+export class RequestState implements PluginRequest {
   readonly b: BindingState;
   readonly req: AnyRequest;
   route: CompiledRoute | undefined = undefined;
@@ -55,10 +59,17 @@ export class RequestState {
    * otherwise the upstream header lines are written straight from the client's headers.
    */
   #up: OutHeaders | undefined = undefined;
+  /** Name/value pairs plugins added before the header object existed (see addUpstreamHeader). */
+  #extra: string[] | undefined = undefined;
   upPath = '/';
   resMods: CompiledHeaderModifier[] | undefined = undefined;
   cors: CompiledCors | undefined = undefined;
   mirrors: MirrorTarget<CompiledBackend>[] | undefined = undefined;
+  /** Set by an authentication plugin (PluginRequest). */
+  consumer: string | undefined = undefined;
+  /** Response headers plugins add (rate-limit headers), created by the first that needs it. */
+  pluginResHeaders: Record<string, string> | undefined = undefined;
+  pluginResHooks: ResponseHook[] | undefined = undefined;
 
   constructor(b: BindingState, req: AnyRequest) {
     this.b = b;
@@ -67,6 +78,23 @@ export class RequestState {
 
   get scheme(): 'http' | 'https' {
     return this.b.secure ? 'https' : 'http';
+  }
+
+  // PluginRequest: what plugin hooks read, straight from this object (no allocation).
+  get httpMethod(): string {
+    return this.req.method ?? 'GET';
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.req.headers;
+  }
+
+  get peerAddress(): string {
+    return clientIpOf(this.req.socket?.remoteAddress);
+  }
+
+  get routeId(): string {
+    return this.route?.id ?? '';
   }
 
   /** Route the request; an error code when the proxy must answer itself. */
@@ -120,14 +148,37 @@ export class RequestState {
 
   /** Upstream headers as an object (filters change this one; built on first use). */
   get upHeaders(): OutHeaders {
-    return (this.#up ??= buildUpstreamHeaders(this.req.headers, this.#forwardContext()));
+    let up = this.#up;
+    if (up === undefined) {
+      up = this.#up = buildUpstreamHeaders(this.req.headers, this.#forwardContext());
+      const x = this.#extra;
+      if (x !== undefined) {
+        for (let i = 0; i < x.length; i += 2) up[x[i]!] = x[i + 1]!;
+        this.#extra = undefined;
+      }
+    }
+    return up;
+  }
+
+  /**
+   * PluginRequest: add a header the client did not send (the consumer of key-auth) without
+   * building the header object; the fast header-line path appends it.
+   */
+  addUpstreamHeader(name: string, value: string): void {
+    if (this.#up !== undefined) this.#up[name] = value;
+    else (this.#extra ??= []).push(name, value);
   }
 
   /** Upstream HTTP/1.1 header lines, framing headers excluded. */
   headerLines(): string {
     const up = this.#up;
     if (up !== undefined) return headerLinesOf(up);
-    return upstreamHeaderLines(this.req.headers, this.rawHost, this.rawHost, this.scheme, clientIpOf(this.req.socket?.remoteAddress));
+    const lines = upstreamHeaderLines(this.req.headers, this.rawHost, this.rawHost, this.scheme, clientIpOf(this.req.socket?.remoteAddress));
+    const x = this.#extra;
+    if (x === undefined) return lines;
+    let extra = '';
+    for (let i = 0; i < x.length; i += 2) extra += `${x[i]}: ${x[i + 1]}\r\n`;
+    return lines + extra;
   }
 
   headerObject(): OutHeaders {
@@ -135,8 +186,8 @@ export class RequestState {
   }
 
   /** Run request-phase filters in order; a stop when a filter answers the request itself. */
-  runFilters(steps: readonly Step[]): FilterStop | undefined {
-    for (let i = 0; i < steps.length; i++) {
+  runFilters(steps: readonly Step[], from = 0): FilterStop | undefined {
+    for (let i = from; i < steps.length; i++) {
       const s = steps[i]!;
       switch (s.type) {
         case 'RequestHeaderModifier':
@@ -163,8 +214,15 @@ export class RequestState {
           }
           this.cors = s.cors;
           break;
-        case 'Plugin':
-          return { kind: 'plugin', id: s.plugin.id };
+        case 'Plugin': {
+          const hooks = s.plugin.hooks;
+          if (hooks === undefined) return { kind: 'plugin', id: s.plugin.id };
+          const r = hooks.onRequest(this);
+          if (r === undefined) break;
+          // Local decisions (rate limits, key-auth) are synchronous: no Promise on that path.
+          if (typeof (r as Promise<HookResult>).then === 'function') return { kind: 'pluginWait', id: s.plugin.id, promise: r as Promise<HookResult>, next: i + 1 };
+          return { kind: 'plugin', id: s.plugin.id, answer: r as PluginAnswer };
+        }
       }
     }
     return undefined;

@@ -16,6 +16,7 @@ import { createWeightedPicker, RoundRobin, type WeightedPicker } from './balance
 import { compileFilter, type CompiledFilter } from './filters/compile.ts';
 import { compileKeyValue, compileRegex, headerValue, parseQuery, type CompiledKeyValue, type StringPredicate } from './matchers.ts';
 import type { ProxyLogger } from './logger.ts';
+import type { PluginRuntime } from '../plugins/index.ts';
 import { normalisePath } from './path-normalise.ts';
 import { poolKey, type UpstreamPool, type UpstreamPools } from './upstream.ts';
 
@@ -266,7 +267,7 @@ export interface CompiledTable {
 }
 
 /** Compile a table. Never throws for bad data: a route whose regex fails to compile never matches. */
-export function compileTable(table: RoutingTable, pools: UpstreamPools, logger: ProxyLogger): CompiledTable {
+export function compileTable(table: RoutingTable, pools: UpstreamPools, logger: ProxyLogger, plugins?: PluginRuntime): CompiledTable {
   const poolKeys = new Set<string>();
   const backends = new Map<string, CompiledBackend>();
   for (const b of table.backends) backends.set(b.id, compileBackend(b, pools, poolKeys));
@@ -276,7 +277,7 @@ export function compileTable(table: RoutingTable, pools: UpstreamPools, logger: 
     const vhosts = l.virtualHosts.map((vh) => {
       const routes: CompiledRoute[] = [];
       vh.routes.forEach((r, index) => {
-        const c = compileRoute(r, index, resolve, logger);
+        const c = compileRoute(r, index, resolve, logger, plugins);
         if (c !== undefined) routes.push(c);
       });
       return new CompiledVirtualHost(vh, routes);
@@ -301,6 +302,7 @@ function compileRoute(
   index: number,
   resolve: (id: string) => CompiledBackend | undefined,
   logger: ProxyLogger,
+  plugins: PluginRuntime | undefined,
 ): CompiledRoute | undefined {
   try {
     const path = r.match.path;
@@ -328,7 +330,7 @@ function compileRoute(
       method: r.match.method,
       headers: mapOrNone(r.match.headers, (m) => compileKeyValue(m, true)),
       query: mapOrNone(r.match.queryParams, (m) => compileKeyValue(m, false)),
-      filters: mapOrNone(r.filters, (f) => compileFilter(f, resolve)),
+      filters: mapOrNone(r.filters, (f) => compileFilter(f, resolve, plugins)),
       picker: createWeightedPicker(refs, r.backendRefs.map((b) => b.weight)),
       requestMs: positive(r.timeouts?.requestMs),
       backendRequestMs: positive(r.timeouts?.backendRequestMs),

@@ -38,7 +38,12 @@ export function handleUpgrade(b: BindingState, req: IncomingMessage, socket: Dup
     if (stop.kind === 'redirect') {
       socket.end(`HTTP/1.1 ${stop.status} Redirect\r\nlocation: ${stop.location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
     } else if (stop.kind === 'plugin') {
-      refuse(socket, 500, 'PLUGIN_UNAVAILABLE', `plugin filter ${stop.id} is not available`);
+      if (stop.answer === undefined) refuse(socket, 500, 'PLUGIN_UNAVAILABLE', `plugin filter ${stop.id} is not available`);
+      else refuse(socket, stop.answer.status, stop.answer.code, stop.answer.message);
+    } else if (stop.kind === 'pluginWait') {
+      // Upgrades take only synchronous plugin decisions; an asynchronous one fails closed.
+      void stop.promise.catch(() => undefined);
+      refuse(socket, 500, 'PLUGIN_UNAVAILABLE', `plugin filter ${stop.id} cannot decide synchronously on an upgrade`);
     } else {
       refuseKnown(socket, 'BAD_REQUEST');
     }

@@ -6,6 +6,7 @@ import type { BackendFilter, Filter, RequestRedirect, UrlRewrite } from '../../i
 import { compileHeaderModifier, type CompiledHeaderModifier } from '../headers.ts';
 import { compileCors, type CompiledCors } from './cors.ts';
 import { compilePlugin, type CompiledPlugin } from './plugin.ts';
+import type { PluginRuntime } from '../../plugins/index.ts';
 
 /** Resolved elsewhere (router) to avoid a cycle: a backend as the request path needs it. */
 export interface MirrorTarget<B> {
@@ -24,7 +25,7 @@ export type CompiledFilter<B> =
   | { readonly type: 'CORS'; readonly cors: CompiledCors }
   | { readonly type: 'Plugin'; readonly plugin: CompiledPlugin };
 
-export function compileFilter<B>(f: Filter | BackendFilter, resolve: (id: string) => B | undefined): CompiledFilter<B> {
+export function compileFilter<B>(f: Filter | BackendFilter, resolve: (id: string) => B | undefined, plugins?: PluginRuntime): CompiledFilter<B> {
   switch (f.type) {
     case 'RequestHeaderModifier':
     case 'ResponseHeaderModifier':
@@ -41,6 +42,6 @@ export function compileFilter<B>(f: Filter | BackendFilter, resolve: (id: string
     case 'CORS':
       return { type: f.type, cors: compileCors(f.cors) };
     case 'Plugin':
-      return { type: f.type, plugin: compilePlugin(f.plugin) };
+      return { type: f.type, plugin: compilePlugin(f.plugin, plugins) };
   }
 }

@@ -1,17 +1,19 @@
 /**
- * Plugin (ExtensionRef) filters. The plugin registry is not wired into the proxy yet, so every
- * plugin filter compiles to a step that fails closed (500): a route that asked for an
- * authentication plugin must never be served without it.
+ * Plugin filters (ExtensionRef filters and GEP-713 policies, resolved by the translator). With
+ * a plugin runtime (ProxyOptions.plugins) each filter compiles once per table into hooks the
+ * request path calls; without one, every plugin filter fails closed (500): a route that asked
+ * for an authentication plugin must never be served without it.
  */
 import type { PluginFilter } from '../../ir/index.ts';
+import type { PluginHooks, PluginRuntime } from '../../plugins/index.ts';
 
 export interface CompiledPlugin {
   readonly id: string;
   readonly kind: string;
-  /** False: the plugin is unknown to this proxy and the request answers 500. */
-  readonly available: false;
+  /** Undefined: no plugin runtime in this proxy, and the request answers 500. */
+  readonly hooks: PluginHooks | undefined;
 }
 
-export function compilePlugin(p: PluginFilter): CompiledPlugin {
-  return { id: p.id, kind: p.kind, available: false };
+export function compilePlugin(p: PluginFilter, runtime: PluginRuntime | undefined): CompiledPlugin {
+  return { id: p.id, kind: p.kind, hooks: runtime?.compile(p) };
 }
