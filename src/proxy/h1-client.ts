@@ -17,6 +17,7 @@
  * already removed; a valid Content-Length is kept, because the body is forwarded byte for byte.
  */
 import { connect, type Socket } from 'node:net';
+import { HOP_BY_HOP } from './headers.ts';
 import type { Readable } from 'node:stream';
 
 /** What a handler may do with the request in flight (undici's DispatchController has the same shape). */
@@ -96,21 +97,8 @@ const S_TRAILERS = 6;
 
 const CRLF = '\r\n';
 
-/** Hop-by-hop and framing headers: never forwarded as they are (RFC 9110 7.6.1, RFC 9113 8.2.2). */
-const HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'http2-settings',
-  'host',
-  'content-length',
-]);
+/** Hop-by-hop and framing headers: never forwarded as they are (one list for the whole proxy). */
+const HOP = HOP_BY_HOP;
 
 /** Control characters other than HTAB: never valid in a field value (RFC 9110 5.5). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** Connection-specific headers (RFC 9110 7.6.1 plus the ones HTTP/2 forbids, RFC 9113 8.2.2). */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
