@@ -4,50 +4,14 @@
 // with its own name and namespace, and deleting the namespace removes it completely.
 // Skips when no cluster answers at .cluster/kubeconfig.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
+import { clusterReachable, eventually as pollEventually, kubectl } from '../helpers/cluster.ts';
 
-const state = join(import.meta.dirname, '..', '..', '.cluster');
-const kubeconfig = join(state, 'kubeconfig');
-const kubectlBin = join(state, 'bin', 'kubectl');
-
-function kubectl(args: string[], input?: string, timeoutMs = 30_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(kubectlBin, ['--kubeconfig', kubeconfig, ...args], { timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
-async function clusterReachable(): Promise<boolean> {
-  if (!existsSync(kubeconfig) || !existsSync(kubectlBin)) return false;
-  try {
-    return (await kubectl(['get', '--raw', '/readyz', '--request-timeout', '5s'], undefined, 10_000)).trim() === 'ok';
-  } catch {
-    return false;
-  }
-}
-
-/** Polls fn until it returns a value other than undefined; fails after timeoutMs. */
-async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
-}
+// The smoke tests poll every 500 ms: pods and namespaces change on the kubelet's and
+// controllers' own schedules.
+const eventually = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> =>
+  pollEventually(what, timeoutMs, fn, 500);
 
 interface EndpointSlice {
   endpoints?: { addresses: string[]; conditions?: { ready?: boolean }; targetRef?: { name?: string } }[];

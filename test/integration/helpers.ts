@@ -1,10 +1,10 @@
 // Shared by the integration tests: the test cluster (npm run cluster:up), kubectl, FluxGate
 // controller processes, a cuttable TCP proxy in front of the API server, and HTTP probes.
 // Every wait is bounded; every process and namespace a test creates is cleaned up by it.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
@@ -12,49 +12,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { freePort } from '../helpers/net.ts';
+import { apiServerReady, clusterConfigured, eventually, kubeconfig, kubectl } from '../helpers/cluster.ts';
 
 export const repo = join(import.meta.dirname, '..', '..');
-const state = join(repo, '.cluster');
-export const kubeconfig = join(state, 'kubeconfig');
-const kubectlBin = join(state, 'bin', 'kubectl');
+export { eventually, kubeconfig, kubectl } from '../helpers/cluster.ts';
 export const ECHO_IMAGE = 'registry.k8s.io/gateway-api/echo-basic:v1.6.3';
-
-export function kubectl(args: string[], input?: string, timeoutMs = 30_000, config = kubeconfig): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(kubectlBin, ['--kubeconfig', config, ...args], { timeout: timeoutMs, maxBuffer: 32 << 20 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr || err.message}`));
-      else resolve(stdout);
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
 
 /** Why the integration tests cannot run here, or undefined when a cluster answers. */
 export async function skipReason(): Promise<string | undefined> {
-  if (!existsSync(kubeconfig) || !existsSync(kubectlBin)) return 'no test cluster: .cluster/kubeconfig is absent (start one with npm run cluster:up)';
+  if (!clusterConfigured()) return 'no test cluster: .cluster/kubeconfig is absent (start one with npm run cluster:up)';
   try {
-    const ok = (await kubectl(['get', '--raw', '/readyz', '--request-timeout', '5s'], undefined, 10_000)).trim() === 'ok';
-    if (!ok) return 'the test cluster API server is not ready';
+    if (!(await apiServerReady())) return 'the test cluster API server is not ready';
     await kubectl(['get', 'crd', 'httproutes.gateway.networking.k8s.io', '-o', 'name'], undefined, 10_000);
     return undefined;
   } catch (err) {
     return `the test cluster API server is unreachable: ${(err as Error).message.split('\n')[0]}`;
   }
-}
-
-export async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
