@@ -10,8 +10,11 @@ export interface LocalAddressAllocator {
    * addresses of Gateways no longer in it. Call before each translation.
    */
   assign(gateways: readonly Gateway[]): void;
-  /** The Gateway's address: assigned, or (for one not yet assigned) its hash slot. */
-  addressFor(gateway: Gateway): string;
+  /**
+   * The Gateway's automatic address: assigned, or (for one not yet assigned) its hash slot;
+   * undefined for a Gateway with static addresses (the translator binds those).
+   */
+  addressFor(gateway: Gateway): string | undefined;
 }
 
 // 127.0.0.0/24 is left alone (127.0.0.1 is everyone's localhost); .0 and .255 are avoided.
@@ -44,12 +47,17 @@ function keyOf(gw: Gateway): string {
   return `${gw.metadata?.namespace ?? ''}/${gw.metadata?.name ?? ''}`;
 }
 
-/** A loopback IPAddress the user asked for in spec.addresses. */
-function requested(gw: Gateway): string | undefined {
+/**
+ * The IP addresses the user asked for in spec.addresses (GatewayStaticAddresses). A Gateway
+ * with any gets no automatic address: it binds exactly those, and the translator reports the
+ * ones this host cannot bind as AddressNotUsable.
+ */
+function requested(gw: Gateway): string[] {
+  const out: string[] = [];
   for (const a of gw.spec?.addresses ?? []) {
-    if ((a.type === undefined || a.type === 'IPAddress') && isLoopbackIPv4(a.value)) return a.value;
+    if ((a.type === undefined || a.type === 'IPAddress') && typeof a.value === 'string' && a.value !== '') out.push(a.value);
   }
-  return undefined;
+  return out;
 }
 
 /** The loopback address a previous run reported, to keep it across restarts. */
@@ -69,12 +77,10 @@ export function createLocalAddressAllocator(): LocalAddressAllocator {
       // Explicit requests first: they are the user's choice and win over automatic ones.
       for (const gw of gateways) {
         const want = requested(gw);
-        if (want !== undefined) {
-          assigned.set(keyOf(gw), want);
-          taken.add(want);
-        }
+        if (want.length > 0) assigned.delete(keyOf(gw));
+        for (const a of want) taken.add(a);
       }
-      const automatic = gateways.filter((gw) => requested(gw) === undefined);
+      const automatic = gateways.filter((gw) => requested(gw).length === 0);
       // Keep what each still-present Gateway had, unless an explicit request now claims it.
       for (const gw of automatic) {
         const had = assigned.get(keyOf(gw));
@@ -101,7 +107,8 @@ export function createLocalAddressAllocator(): LocalAddressAllocator {
       }
     },
     addressFor(gw) {
-      return assigned.get(keyOf(gw)) ?? requested(gw) ?? slotAddress(hash32(keyOf(gw)) % SLOTS);
+      if (requested(gw).length > 0) return undefined;
+      return assigned.get(keyOf(gw)) ?? slotAddress(hash32(keyOf(gw)) % SLOTS);
     },
   };
 }

@@ -31,6 +31,39 @@ function moreSpecificListener(a: ListenerInfo, b: ListenerInfo): ListenerInfo {
   return (compareHostnameSpecificity(a.hostname, b.hostname) || compareStrings(a.id, b.id)) <= 0 ? a : b;
 }
 
+function addToSocket(sockets: Map<string, SocketDraft>, address: string, l: ListenerInfo): void {
+  const id = socketId(address, l.port);
+  let s = sockets.get(id);
+  if (!s) {
+    s = { address, port: l.port, protocol: l.protocol as ListenerProtocol, listeners: [], vhosts: new Map() };
+    sockets.set(id, s);
+  }
+  s.listeners.push(l);
+  // Every listener hostname gets a virtual host, even without routes, so a request for it
+  // never falls through to a less specific listener's routes (Gateway API: listener
+  // isolation; such a request gets 404).
+  const existing = s.vhosts.get(l.hostname);
+  if (existing) existing.owner = moreSpecificListener(existing.owner, l);
+  else s.vhosts.set(l.hostname, { owner: l, routes: new Map() });
+}
+
+function place(s: SocketDraft, p: Placement): void {
+  for (const h of p.hostnames) {
+    // Gateway API listener isolation: a request is served only by the most specific
+    // listener matching its host, so a hostname that a more specific listener on this
+    // socket covers is not served by a less specific one.
+    if (s.listeners.length > 1 && s.listeners.some((o) => o !== p.listener && moreSpecific(o.hostname, p.listener.hostname) && covers(o.hostname, h))) continue;
+    let v = s.vhosts.get(h);
+    if (!v) {
+      v = { owner: p.listener, routes: new Map() };
+      s.vhosts.set(h, v);
+    } else if (v.owner !== p.listener) {
+      v.owner = moreSpecificListener(v.owner, p.listener);
+    }
+    for (const r of p.routes) v.routes.set(r.route.id, r);
+  }
+}
+
 export function buildTable(
   graph: Graph, listeners: readonly ListenerInfo[], placements: readonly Placement[], sources: ReadonlyMap<string, BackendSource>,
   cache?: CacheState,
@@ -38,40 +71,16 @@ export function buildTable(
   const sockets = new Map<string, SocketDraft>();
   for (const l of listeners) {
     if (!serves(l)) continue;
-    const id = socketId(l.gateway.address, l.port);
-    let s = sockets.get(id);
-    if (!s) {
-      s = { address: l.gateway.address, port: l.port, protocol: l.protocol as ListenerProtocol, listeners: [], vhosts: new Map() };
-      sockets.set(id, s);
-    }
-    s.listeners.push(l);
-    // Every listener hostname gets a virtual host, even without routes, so a request for it
-    // never falls through to a less specific listener's routes (Gateway API: listener
-    // isolation; such a request gets 404).
-    const existing = s.vhosts.get(l.hostname);
-    if (existing) existing.owner = moreSpecificListener(existing.owner, l);
-    else s.vhosts.set(l.hostname, { owner: l, routes: new Map() });
+    for (const address of l.gateway.addresses) addToSocket(sockets, address, l);
   }
 
   const grpcBackends = new Set<string>();
   const usedBackends = new Set<string>();
   for (const p of placements) {
     if (!serves(p.listener)) continue;
-    const s = sockets.get(socketId(p.listener.gateway.address, p.listener.port));
-    if (!s) continue;
-    for (const h of p.hostnames) {
-      // Gateway API listener isolation: a request is served only by the most specific
-      // listener matching its host, so a hostname that a more specific listener on this
-      // socket covers is not served by a less specific one.
-      if (s.listeners.length > 1 && s.listeners.some((o) => o !== p.listener && moreSpecific(o.hostname, p.listener.hostname) && covers(o.hostname, h))) continue;
-      let v = s.vhosts.get(h);
-      if (!v) {
-        v = { owner: p.listener, routes: new Map() };
-        s.vhosts.set(h, v);
-      } else if (v.owner !== p.listener) {
-        v.owner = moreSpecificListener(v.owner, p.listener);
-      }
-      for (const r of p.routes) v.routes.set(r.route.id, r);
+    for (const address of p.listener.gateway.addresses) {
+      const s = sockets.get(socketId(address, p.listener.port));
+      if (s) place(s, p);
     }
   }
 

@@ -17,8 +17,11 @@ export interface GroupKind { readonly group: string; readonly kind: string }
 export interface GatewayInfo {
   readonly gateway: Gateway;
   readonly meta: Meta;
-  /** Socket address: an IP, or '' for all interfaces. */
-  readonly address: string;
+  /**
+   * Socket addresses, each an IP or '' for all interfaces. Every listener binds every one of
+   * them (Gateway API GatewaySpec.addresses: "MUST bind all Listeners to every GatewayAddress").
+   */
+  readonly addresses: readonly string[];
   readonly listeners: ListenerInfo[];
   /** Failures of the Gateway itself (e.g. UnsupportedAddress); non-empty means not Accepted. */
   readonly failures: ConditionInput[];
@@ -59,20 +62,29 @@ function isIp(v: string): boolean {
   return IPV4.test(v) || (v.includes(':') && IPV6.test(v) && v.split('::').length <= 2);
 }
 
-/** The spec.addresses default of TranslateOptions.gatewayAddress, plus address failures. */
-function resolveAddress(gateway: Gateway, options: TranslateOptions): { address: string; failures: ConditionInput[] } {
+/**
+ * Where the Gateway's listeners bind, plus address failures. Without an override
+ * (TranslateOptions.gatewayAddress), every IPAddress of spec.addresses is bound
+ * (GatewayStaticAddresses): one that cannot be bound makes the Gateway Programmed=False with
+ * AddressNotUsable once the proxy reports it (apply-result.ts). With none, all interfaces.
+ */
+function resolveAddresses(gateway: Gateway, options: TranslateOptions): { addresses: string[]; failures: ConditionInput[] } {
   const failures: ConditionInput[] = [];
-  let address: string | undefined;
+  const requested: string[] = [];
   for (const [a, i] of indexed(obj(obj(gateway)?.spec)?.addresses)) {
     const type = str(a.type) ?? 'IPAddress';
     const value = str(a.value) ?? '';
     // Gateway API: an address the implementation cannot assign makes the Gateway not Accepted.
     if (type !== 'IPAddress') {
       failures.push(st.gatewayUnsupportedAddress(`spec.addresses[${i}]: address type ${type} is not supported`));
+    } else if (value === '') {
+      // GatewayAddressEmpty: "assign me an address". The static addresses, or the default
+      // address when there are none, are that assignment.
+      continue;
     } else if (!isIp(value)) {
       failures.push(st.gatewayUnsupportedAddress(`spec.addresses[${i}]: "${value}" is not an IP address`));
-    } else if (address === undefined) {
-      address = value;
+    } else if (!requested.includes(value)) {
+      requested.push(value);
     }
   }
   let override: string | undefined;
@@ -81,7 +93,8 @@ function resolveAddress(gateway: Gateway, options: TranslateOptions): { address:
   } catch {
     override = undefined;
   }
-  return { address: typeof override === 'string' ? override : address ?? '', failures };
+  if (typeof override === 'string') return { addresses: [override], failures };
+  return { addresses: requested.length > 0 ? requested : [''], failures };
 }
 
 function resolveKinds(listener: ReturnType<typeof obj>, protocol: string, field: string): { kinds: GroupKind[]; failure?: ConditionInput } {
@@ -108,8 +121,8 @@ function resolveKinds(listener: ReturnType<typeof obj>, protocol: string, field:
 export function buildGateways(graph: Graph, options: TranslateOptions): GatewayInfo[] {
   return graph.ourGateways.map((gateway) => {
     const m = meta(gateway);
-    const { address, failures } = resolveAddress(gateway, options);
-    const info: GatewayInfo = { gateway, meta: m, address, listeners: [], failures };
+    const { addresses, failures } = resolveAddresses(gateway, options);
+    const info: GatewayInfo = { gateway, meta: m, addresses, listeners: [], failures };
     for (const [l, index] of indexed(obj(obj(gateway)?.spec)?.listeners)) {
       const name = str(l.name) ?? '';
       const field = `spec.listeners[${index}]`;
@@ -175,9 +188,11 @@ export function markConflicts(gateways: readonly GatewayInfo[]): void {
   const sockets = new Map<string, ListenerInfo[]>();
   for (const g of gateways) for (const l of g.listeners) {
     if (!l.usable) continue;
-    const id = socketId(g.address, l.port);
-    const list = sockets.get(id);
-    if (list) list.push(l); else sockets.set(id, [l]);
+    for (const address of g.addresses) {
+      const id = socketId(address, l.port);
+      const list = sockets.get(id);
+      if (list) list.push(l); else sockets.set(id, [l]);
+    }
   }
   for (const [id, list] of sockets) {
     const protocols = new Set(list.map((l) => l.protocol));

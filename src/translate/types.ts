@@ -9,7 +9,11 @@ export interface TranslateOptions {
   readonly controllerName: string;
   /** Compile check for user regular expressions (RE2 syntax), supplied by the proxy: returns an error message, or undefined when it compiles. */
   readonly validateRegex: (pattern: string) => string | undefined;
-  /** Overrides where a Gateway's listeners bind. Returns an IP, '' for all interfaces, or undefined for the default: the Gateway's first spec.addresses entry of type IPAddress (or with no type), else ''. */
+  /**
+   * Overrides where a Gateway's listeners bind. Returns an IP, '' for all interfaces, or
+   * undefined for the default: every spec.addresses entry of type IPAddress (or with no type)
+   * with a value, all bound (GatewayStaticAddresses), else '' (all interfaces).
+   */
   readonly gatewayAddress?: (gateway: Gateway) => string | undefined;
   /**
    * Memo from createTranslateCache(), kept by a front end across calls so that unchanged routes

@@ -16,23 +16,27 @@ test('local addresses: deterministic from the name, in 127.0.1.1-127.0.254.254',
   assert.equal(a.addressFor(gw('one')), b.addressFor(gw('one')));
   assert.notEqual(a.addressFor(gw('one')), a.addressFor(gw('two')));
   for (const name of ['one', 'two']) {
-    const addr = a.addressFor(gw(name));
+    const addr = a.addressFor(gw(name)) ?? '';
     assert.match(addr, /^127\.0\.(\d+)\.(\d+)$/);
     const [, x, y] = /^127\.0\.(\d+)\.(\d+)$/.exec(addr)!.map(Number);
     assert.ok(x! >= 1 && x! <= 254 && y! >= 1 && y! <= 254, addr);
   }
 });
 
-test('local addresses: a loopback spec.addresses value is used as is', () => {
+test('local addresses: a Gateway with static spec.addresses gets no automatic address (the translator binds them all)', () => {
   const a = createLocalAddressAllocator();
-  const g = gw('pinned', { spec: { gatewayClassName: 'c', listeners: [], addresses: [{ type: 'IPAddress', value: '127.0.9.9' }] } } as Partial<Gateway>);
-  a.assign([g]);
-  assert.equal(a.addressFor(g), '127.0.9.9');
+  const pinned = gw('pinned', { spec: { gatewayClassName: 'c', listeners: [], addresses: [{ type: 'IPAddress', value: '127.0.9.9' }] } } as Partial<Gateway>);
+  // GatewayStaticAddresses: a non-loopback address is not swapped for a loopback one; binding
+  // it fails and the Gateway says AddressNotUsable.
+  const lb = gw('lb', { spec: { gatewayClassName: 'c', listeners: [], addresses: [{ value: '192.0.2.1' }, { value: '127.1.0.1' }] } } as Partial<Gateway>);
+  a.assign([pinned, lb]);
+  assert.equal(a.addressFor(pinned), undefined);
+  assert.equal(a.addressFor(lb), undefined);
 });
 
-test('local addresses: a non-loopback spec address is ignored (allocated instead)', () => {
+test('local addresses: an IPAddress without a value asks for an automatic address (GatewayAddressEmpty)', () => {
   const a = createLocalAddressAllocator();
-  const g = gw('lb', { spec: { gatewayClassName: 'c', listeners: [], addresses: [{ value: '10.0.0.1' }] } } as Partial<Gateway>);
+  const g = gw('empty', { spec: { gatewayClassName: 'c', listeners: [], addresses: [{ type: 'IPAddress' }] } } as Partial<Gateway>);
   a.assign([g]);
   assert.ok(isLoopbackIPv4(a.addressFor(g)));
 });
@@ -44,7 +48,7 @@ test('local addresses: a collision is resolved by probing, and the first holder 
   // A Gateway that asked for exactly that address wins it; "first" moves on.
   const pinned = gw('pinned', { spec: { gatewayClassName: 'c', listeners: [], addresses: [{ value: wanted }] } } as Partial<Gateway>);
   a.assign([first, pinned]);
-  assert.equal(a.addressFor(pinned), wanted);
+  assert.equal(a.addressFor(pinned), undefined);
   assert.equal(a.addressFor(first), slotAddress(hash32('default/first') + 1));
 });
 

@@ -104,3 +104,63 @@ test('withApplyResult is pure: the input statuses are unchanged', () => {
   withApplyResult(statuses, table, { version: table.version, listeners: [] });
   assert.equal(JSON.stringify(statuses), before);
 });
+
+// GatewayStaticAddresses: every spec.addresses IP is bound; one that cannot be is named.
+const twoAddresses = parseResources(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: fluxgate}
+spec: {controllerName: fluxgate.io/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default, generation: 2}
+spec:
+  gatewayClassName: fluxgate
+  addresses: [{value: 192.0.2.1}, {type: IPAddress, value: 127.1.0.1}]
+  listeners:
+  - {name: http, port: 8080, protocol: HTTP}
+  - {name: admin, port: 9090, protocol: HTTP}
+`);
+
+test('static addresses: every listener is bound on every address', () => {
+  const t = translate(twoAddresses, OPTIONS).table;
+  assert.deepEqual(t.listeners.map((l) => l.id), ['port/127.1.0.1/8080', 'port/127.1.0.1/9090', 'port/192.0.2.1/8080', 'port/192.0.2.1/9090']);
+});
+
+test('static addresses: an address no socket could bind on makes the Gateway AddressNotUsable, naming it', () => {
+  const r = translate(twoAddresses, OPTIONS);
+  const applied: ApplyResult = { version: r.table.version, listeners: r.table.listeners.map((l) => l.address === '192.0.2.1'
+    ? { id: l.id, bound: false, error: `listen EADDRNOTAVAIL: address not available ${l.address}:${l.port}` } : { id: l.id, bound: true }) };
+  const gw = gateway(withApplyResult(r.statuses, r.table, applied));
+  const programmed = cond(gw.conditions, 'Programmed');
+  assert.equal(programmed.status, 'False');
+  assert.equal(programmed.reason, 'AddressNotUsable');
+  assert.match(programmed.message, /^192\.0\.2\.1 cannot be used: listen EADDRNOTAVAIL/);
+  assert.doesNotMatch(programmed.message, /127\.1\.0\.1/);
+  assert.equal(cond(gw.conditions, 'Accepted').status, 'True');
+  // Only the address really bound is reported.
+  assert.deepEqual(gw.addresses, [{ type: 'IPAddress', value: '127.1.0.1' }]);
+  // The listener serves on the other address but is not fully programmed.
+  assert.equal(cond(listener(gw, 'http'), 'Accepted').status, 'True');
+  assert.equal(cond(listener(gw, 'http'), 'Programmed').status, 'False');
+  assert.match(cond(listener(gw, 'http'), 'Programmed').message, /Serving on port\/127\.1\.0\.1\/8080 only: port\/192\.0\.2\.1\/8080 could not be bound/);
+});
+
+test('static addresses: all bound: Programmed=True with both addresses', () => {
+  const r = translate(twoAddresses, OPTIONS);
+  const applied: ApplyResult = { version: r.table.version, listeners: r.table.listeners.map((l) => ({ id: l.id, bound: true })) };
+  const gw = gateway(withApplyResult(r.statuses, r.table, applied));
+  assert.equal(cond(gw.conditions, 'Programmed').reason, 'Programmed');
+  assert.deepEqual(gw.addresses, [{ type: 'IPAddress', value: '127.1.0.1' }, { type: 'IPAddress', value: '192.0.2.1' }]);
+});
+
+test('static addresses: a port taken on one address only leaves the address usable', () => {
+  const r = translate(twoAddresses, OPTIONS);
+  const applied: ApplyResult = { version: r.table.version, listeners: r.table.listeners.map((l) => l.id === 'port/192.0.2.1/9090'
+    ? { id: l.id, bound: false, error: 'EADDRINUSE' } : { id: l.id, bound: true }) };
+  const gw = gateway(withApplyResult(r.statuses, r.table, applied));
+  assert.equal(cond(gw.conditions, 'Programmed').reason, 'Programmed');
+  assert.equal(cond(listener(gw, 'admin'), 'Programmed').status, 'False');
+  assert.equal(cond(listener(gw, 'http'), 'Programmed').status, 'True');
+});

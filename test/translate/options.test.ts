@@ -43,3 +43,29 @@ test('version is the sha256 of the table content and changes with it', () => {
   assert.notEqual(a.version, b.version);
   assert.equal(translate(input, OPTIONS).table.version, a.version);
 });
+
+test('spec.addresses: every IPAddress with a value is bound; one without a value asks for the default', () => {
+  const gw = (addresses: unknown[]): string => `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: fluxgate}
+spec: {controllerName: fluxgate.io/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  gatewayClassName: fluxgate
+  addresses: ${JSON.stringify(addresses)}
+  listeners: [{name: http, port: 8080, protocol: HTTP}]
+`;
+  const ids = (addresses: unknown[], gatewayAddress?: () => string | undefined): string[] =>
+    translate(parseResources(gw(addresses)), { ...OPTIONS, ...(gatewayAddress ? { gatewayAddress } : {}) }).table.listeners.map((l) => l.id);
+  assert.deepEqual(ids([{ value: '10.0.0.7' }, { type: 'IPAddress', value: '10.0.0.8' }]), ['port/10.0.0.7/8080', 'port/10.0.0.8/8080']);
+  // GatewayAddressEmpty: no failure, the default address (all interfaces, or the override).
+  assert.deepEqual(ids([{ type: 'IPAddress' }]), ['port/*/8080']);
+  assert.deepEqual(ids([{ type: 'IPAddress' }], () => '127.0.5.5'), ['port/127.0.5.5/8080']);
+  assert.deepEqual(ids([{ type: 'IPAddress' }, { value: '10.0.0.7' }]), ['port/10.0.0.7/8080']);
+  const accepted = translate(parseResources(gw([{ type: 'IPAddress' }])), OPTIONS).statuses.find((s) => s.kind === 'Gateway')!;
+  assert.equal((accepted.status as { conditions: { type: string; status: string }[] }).conditions[0]!.status, 'True');
+});

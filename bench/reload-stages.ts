@@ -1,0 +1,68 @@
+// Times reloads of a large standalone configuration in process, stage by stage (load, translate,
+// proxy apply, status bookkeeping), with no load generator: the quick loop for work on
+// config-change latency. The full measurement, to first 200 under load, is `npm run bench`.
+// Each change adds one HTTPRoute file, as bench/lib/config-change.ts does.
+//
+//   node bench/reload-stages.ts [--routes 10000] [--changes 20]
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { fluxgateBaseYaml, fluxgateRoutesYaml, httpRouteYaml, ports } from './lib/configs.ts';
+import { createConfigLoader } from '../src/standalone/index.ts';
+import { createTranslateCache, translate, withApplyResult } from '../src/translate/index.ts';
+import { createProxy, validateRegex } from '../src/proxy/index.ts';
+import { describeProblems } from '../src/pipeline/describe-problems.ts';
+import { CONTROLLER_NAME } from '../src/commands/serve.ts';
+
+const { values: f } = parseArgs({ options: { routes: { type: 'string', default: '10000' }, changes: { type: 'string', default: '20' } } });
+const n = Number(f.routes);
+const changes = Number(f.changes);
+const dir = mkdtempSync(join(tmpdir(), 'fluxgate-reload-'));
+const config = join(dir, 'config');
+const staging = join(dir, 'staging');
+mkdirSync(config);
+mkdirSync(staging);
+writeFileSync(join(config, 'base.yaml'), fluxgateBaseYaml(ports(19900, [n]), n));
+writeFileSync(join(config, 'routes.yaml'), fluxgateRoutesYaml(n));
+
+const loader = createConfigLoader(config);
+const proxy = createProxy();
+const options = { controllerName: CONTROLLER_NAME, validateRegex, gatewayAddress: () => '127.0.0.1', cache: createTranslateCache() };
+const stages = ['load', 'translate', 'apply', 'status', 'total'] as const;
+const samples: Record<(typeof stages)[number], number[]> = { load: [], translate: [], apply: [], status: [], total: [] };
+
+async function reload(record: boolean): Promise<void> {
+  const t0 = performance.now();
+  const loaded = await loader.load();
+  if (loaded.errors.length > 0) throw new Error(JSON.stringify(loaded.errors));
+  const t1 = performance.now();
+  const { table, statuses } = translate(loaded.resources, options);
+  const t2 = performance.now();
+  const applied = await proxy.apply(table);
+  const t3 = performance.now();
+  describeProblems(withApplyResult(statuses, table, applied));
+  const t4 = performance.now();
+  if (!record) return;
+  samples.load.push(t1 - t0);
+  samples.translate.push(t2 - t1);
+  samples.apply.push(t3 - t2);
+  samples.status.push(t4 - t3);
+  samples.total.push(t4 - t0);
+}
+
+try {
+  await reload(false);
+  for (let k = 0; k < changes; k++) {
+    const file = `added-${k}.yaml`;
+    writeFileSync(join(staging, file), httpRouteYaml(`added-${k}`, `/added/${k}`));
+    renameSync(join(staging, file), join(config, file));
+    await reload(true);
+  }
+} finally {
+  await proxy.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+const p50 = (xs: number[]): string => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
+process.stdout.write(`reload at ${n} routes, ${changes} changes, p50 ms: ${stages.map((s) => `${s} ${p50(samples[s])}`).join(', ')}\n`);
