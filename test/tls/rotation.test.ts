@@ -29,7 +29,7 @@ function secret(name: string, pem: Pem): Secret {
 }
 
 function resources(rotating: Pem): Resources {
-  const listener = (name: string, hostname: string | undefined, refs: string[]): Record<string, unknown> => ({
+  const listener = (name: string, hostname: string | undefined, refs: string[]) => ({
     name, port, protocol: 'HTTPS', ...(hostname === undefined ? {} : { hostname }), tls: { certificateRefs: refs.map((n) => ({ name: n })) },
   });
   return sortResources({
@@ -84,11 +84,13 @@ after(async () => {
   certs.close();
 });
 
-interface Reply { status: number; fingerprint: string; reused: boolean; alpn: string | false }
+interface Reply { status: number; fingerprint: string; reused: boolean; alpn: string | false | null }
 
 function get(servername: string | undefined, host: string, agent: HttpsAgent | false = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: ADDRESS, port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent, ALPNProtocols: ['http/1.1'] }, (res) => {
+    // ALPNProtocols is a tls.connect option that https.request passes through (not in its type).
+    const options = { host: ADDRESS, port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent, ALPNProtocols: ['http/1.1'] };
+    const req = httpsRequest(options, (res) => {
       const socket = res.socket as TLSSocket;
       const fingerprint = socket.getPeerCertificate().fingerprint256;
       res.resume();
