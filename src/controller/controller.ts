@@ -87,6 +87,7 @@ export function startController(options: ControllerOptions): Controller {
     const services = options.gatewayServices;
     writer = createStatusWriter({
       client, store, controllerName, logger,
+      servesNamespace: (ns: string) => relevance.servesNamespace(ns),
       ...(services === undefined ? {} : {
         gatewayAddresses: (ns: string, name: string) => serviceAddresses(store.get('Service', services.namespace, gatewayServiceName(ns, name))),
       }),

@@ -31,6 +31,8 @@ export interface InformerOptions {
   /** Asks the server to end each watch after about this long (randomised), like client-go. */
   readonly watchTimeoutSeconds?: number;
   readonly pageSize?: number;
+  /** How often a kind the API does not serve is looked for again (default 30 s). */
+  readonly notServedRetryMs?: number;
 }
 
 export interface InformerState {
@@ -77,6 +79,7 @@ export function createInformer(options: InformerOptions): Informer {
   let restarts = 0;
   let lastError: string | undefined;
   let lastProgress = Date.now();
+  let notServedLogged = false;
   // Aborts whatever the loop is waiting on (a list, a watch, a backoff sleep).
   let interrupt: ((reason: Error) => void) | undefined;
   let watchdog: NodeJS.Timeout | undefined;
@@ -110,6 +113,8 @@ export function createInformer(options: InformerOptions): Informer {
       do {
         const res = await client.request('GET', collectionPath(kind, v), { query: { limit: options.pageSize ?? 500, continue: cont, fieldSelector: kind.fieldSelector } });
         if (res.status === 404 && cont === undefined) {
+          // The API answered: not a stalled informer (the watchdog must not restart it).
+          progress();
           notServed = true;
           lastAnswer = describeAnswer(res);
           break;
@@ -127,6 +132,8 @@ export function createInformer(options: InformerOptions): Informer {
         progress();
       } while (cont !== undefined);
       if (notServed) continue;
+      if (notServedLogged && kind.optional === true) log.info({ version: v }, `${kind.kind} is served now`);
+      notServedLogged = false;
       version = v;
       resourceVersion = rv;
       if (!synced) log.info({ items: items.length, version: v }, 'informer synced');
@@ -247,9 +254,13 @@ export function createInformer(options: InformerOptions): Informer {
           failures++;
         }
         const code = err instanceof ControllerError ? err.code : 'KUBE_UNREACHABLE';
-        const delay = code === 'KUBE_KIND_NOT_SERVED' ? NOT_SERVED_RETRY_MS : backoffDelay(failures, options.backoff);
-        // The first failure of a streak is worth a warning; the rest would flood the log.
-        if (failures <= 1 || failures % 10 === 0) log.warn({ code, failures, retryInMs: delay }, message);
+        const delay = code === 'KUBE_KIND_NOT_SERVED' ? (options.notServedRetryMs ?? NOT_SERVED_RETRY_MS) : backoffDelay(failures, options.backoff);
+        if (code === 'KUBE_KIND_NOT_SERVED' && kind.optional === true) {
+          // FluxGate's own CRDs are optional: say so once, then look again quietly.
+          if (!notServedLogged) log.info({ code, retryInMs: delay }, `${message}; running without ${kind.kind} (plugins from it are off) until the CRD is installed`);
+          else log.debug({ code, failures, retryInMs: delay }, message);
+          notServedLogged = true;
+        } else if (failures <= 1 || failures % 10 === 0) log.warn({ code, failures, retryInMs: delay }, message);
         else log.debug({ code, failures, retryInMs: delay }, message);
         try {
           await sleep(delay);

@@ -14,9 +14,15 @@ export interface WatchedKind {
   readonly list: ResourceList;
   /** Server-side filter for list and watch: objects FluxGate can never use stay out of memory. */
   readonly fieldSelector?: string;
+  /**
+   * A kind from FluxGate's own CRDs (plugins and policies): a cluster without them is a normal
+   * setup, logged once, and everything else keeps serving without plugins.
+   */
+  readonly optional?: boolean;
 }
 
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
+export const FLUXGATE_GROUP = 'fluxgate.io';
 
 export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'GatewayClass', group: GATEWAY_GROUP, versions: ['v1'], plural: 'gatewayclasses', namespaced: false, list: 'gatewayClasses' },
@@ -31,7 +37,15 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   // Helm release records can be megabytes each and service-account tokens are never a
   // certificate or a credential a route references: neither is kept.
   { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', namespaced: true, list: 'secrets', fieldSelector: 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token' },
+  // Plugins and policies (manifests/crds).
+  { kind: 'TrafficPolicy', group: FLUXGATE_GROUP, versions: ['v1alpha1'], plural: 'trafficpolicies', namespaced: true, list: 'trafficPolicies', optional: true },
+  { kind: 'AuthPolicy', group: FLUXGATE_GROUP, versions: ['v1alpha1'], plural: 'authpolicies', namespaced: true, list: 'authPolicies', optional: true },
+  { kind: 'Consumer', group: FLUXGATE_GROUP, versions: ['v1alpha1'], plural: 'consumers', namespaced: true, list: 'consumers', optional: true },
 ];
+
+/** The fluxgate.io kinds whose status the controller writes (GEP-713 policy status, Consumers). */
+export const POLICY_KINDS: ReadonlySet<string> = new Set(['TrafficPolicy', 'AuthPolicy']);
+export const PLUGIN_KINDS: ReadonlySet<string> = new Set(['TrafficPolicy', 'AuthPolicy', 'Consumer']);
 
 export function apiVersionOf(group: string, version: string): string {
   return group === '' ? version : `${group}/${version}`;

@@ -4,10 +4,16 @@
 // translator is still the whole store, so a change skipped here is picked up by the next
 // relevant one: relevance only decides *when* to rebuild, never *what* the translator sees.
 import type { KubeObject, Store, StoreChange } from './store.ts';
-import { GATEWAY_GROUP } from './kinds.ts';
+import { GATEWAY_GROUP, PLUGIN_KINDS } from './kinds.ts';
 
 export interface Relevance {
   isRelevant(change: StoreChange): boolean;
+  /**
+   * Whether a namespace holds a Gateway of ours or a route attached to one: fluxgate.io
+   * policies and Consumers there are ours to report on (they can only act on objects of their
+   * own namespace).
+   */
+  servesNamespace(namespace: string): boolean;
 }
 
 interface Ref {
@@ -29,9 +35,11 @@ interface Index {
   secrets: Set<string>;
   /** True when a listener of ours selects route namespaces by label. */
   namespaceSelectors: boolean;
+  /** `ns/name` of Secrets that fluxgate.io objects in our namespaces reference (credentials, OIDC). */
+  pluginSecrets: Set<string>;
 }
 
-const INDEX_KINDS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute']);
+const INDEX_KINDS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', ...PLUGIN_KINDS]);
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute']);
 
 export function createRelevance(store: Store, controllerName: string): Relevance {
@@ -42,7 +50,7 @@ export function createRelevance(store: Store, controllerName: string): Relevance
     for (const c of store.list('GatewayClass')) {
       if (spec(c).controllerName === controllerName && c.metadata?.name !== undefined) ourClasses.add(c.metadata.name);
     }
-    const idx: Index = { ourClasses, ourGateways: new Set(), namespacesInUse: new Set(), services: new Set(), secrets: new Set(), namespaceSelectors: false };
+    const idx: Index = { ourClasses, ourGateways: new Set(), namespacesInUse: new Set(), services: new Set(), secrets: new Set(), namespaceSelectors: false, pluginSecrets: new Set() };
     for (const gw of store.list('Gateway')) {
       if (!ourClasses.has(String(spec(gw).gatewayClassName))) continue;
       const ns = gw.metadata?.namespace ?? '';
@@ -60,6 +68,12 @@ export function createRelevance(store: Store, controllerName: string): Relevance
         const ns = route.metadata?.namespace ?? '';
         idx.namespacesInUse.add(ns);
         collectRefs(spec(route), ns, BACKEND_KEYS, 'Service', idx.services);
+      }
+    }
+    for (const kind of PLUGIN_KINDS) {
+      for (const o of store.list(kind)) {
+        const ns = o.metadata?.namespace ?? '';
+        if (idx.namespacesInUse.has(ns)) collectSecretRefs(spec(o), ns, idx.pluginSecrets);
       }
     }
     return idx;
@@ -87,7 +101,13 @@ export function createRelevance(store: Store, controllerName: string): Relevance
       case 'EndpointSlice':
         return either.some((e) => current().services.has(`${e.metadata?.namespace ?? ''}/${e.metadata?.labels?.['kubernetes.io/service-name'] ?? ''}`));
       case 'Secret':
-        return either.some((s) => current().secrets.has(nsName(s)));
+        return either.some((s) => current().secrets.has(nsName(s)) || current().pluginSecrets.has(nsName(s)));
+      case 'TrafficPolicy':
+      case 'AuthPolicy':
+      case 'Consumer':
+        // Policies act only in their own namespace; one that still carries our ancestors must
+        // be rebuilt too, so that they are removed.
+        return either.some((o) => current().namespacesInUse.has(o.metadata?.namespace ?? '') || hasOurAncestorStatus(o, controllerName));
       case 'Namespace':
         return current().namespaceSelectors && JSON.stringify(change.old?.metadata?.labels ?? null) !== JSON.stringify(change.new?.metadata?.labels ?? null);
       default:
@@ -102,7 +122,29 @@ export function createRelevance(store: Store, controllerName: string): Relevance
       if (INDEX_KINDS.has(change.kind)) index = undefined;
       return relevant(change);
     },
+    servesNamespace: (namespace) => current().namespacesInUse.has(namespace),
   };
+}
+
+function hasOurAncestorStatus(policy: KubeObject, controllerName: string): boolean {
+  const ancestors = (policy.status as { ancestors?: { controllerName?: string }[] } | undefined)?.ancestors;
+  return Array.isArray(ancestors) && ancestors.some((a) => a.controllerName === controllerName);
+}
+
+/** Secret names under any `secretRef` / `<something>SecretRef` key (Consumer credentials, OIDC). */
+function collectSecretRefs(value: unknown, namespace: string, out: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const v of value) collectSecretRefs(v, namespace, out);
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [k, v] of Object.entries(value)) {
+    if (/secretRef$/i.test(k) && typeof v === 'object' && v !== null && typeof (v as Ref).name === 'string') {
+      // fluxgate.io references are local: a Secret of the object's own namespace.
+      out.add(`${namespace}/${(v as Ref).name ?? ''}`);
+    }
+    collectSecretRefs(v, namespace, out);
+  }
 }
 
 function spec(o: KubeObject): Record<string, unknown> {

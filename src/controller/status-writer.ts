@@ -7,10 +7,10 @@ import type { ObjectStatus } from '../translate/index.ts';
 import type { KubeClient } from './kube-client.ts';
 import { describeAnswer } from './kube-client.ts';
 import { ControllerError } from './errors.ts';
-import { kindByName } from './kinds.ts';
+import { kindByName, PLUGIN_KINDS, POLICY_KINDS } from './kinds.ts';
 import { objectKey } from './store.ts';
 import type { KubeObject, Store } from './store.ts';
-import { kubeTime, mergeOwnedStatus, mergeRouteStatus, statusEqual } from './status-merge.ts';
+import { hasAncestorsOf, kubeTime, mergeOwnedStatus, mergePolicyStatus, mergeRouteStatus, statusEqual } from './status-merge.ts';
 import { supportedFeatures } from './supported-features.ts';
 import { backoffDelay } from './backoff.ts';
 
@@ -27,6 +27,11 @@ export interface StatusWriterOptions {
    * addresses the pipeline computed (all interfaces, which say nothing to a client).
    */
   readonly gatewayAddresses?: (namespace: string, name: string) => readonly { type: string; value: string }[];
+  /**
+   * Namespaces whose fluxgate.io objects this controller reports top-level conditions for
+   * (those holding its Gateways or routes); default: every namespace.
+   */
+  readonly servesNamespace?: (namespace: string) => boolean;
 }
 
 export interface StatusWriteStats {
@@ -89,6 +94,22 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       } else if (ROUTE_KINDS.includes(s.kind)) {
         const parents = (s.status as { parents?: unknown } | undefined)?.parents;
         out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeRouteStatus(parents, e, controllerName, s.namespace ?? '', t) });
+      } else if (PLUGIN_KINDS.has(s.kind)) {
+        const served = options.servesNamespace?.(s.namespace ?? '') ?? true;
+        const ancestors = (s.status as { ancestors?: unknown[] } | undefined)?.ancestors ?? [];
+        const current = store.get(s.kind, s.namespace, s.name);
+        // Nothing of ours to say and nothing of ours to remove: leave the object alone.
+        if (!served && ancestors.length === 0 && !hasAncestorsOf(current?.status, controllerName)) continue;
+        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergePolicyStatus(s.status, e, controllerName, served, t) });
+      }
+    }
+    // Policies of a kind whose objects we computed no status for (cannot happen while the
+    // translator reports every policy, but a policy must never keep a stale entry of ours).
+    for (const kind of POLICY_KINDS) {
+      for (const policy of store.list(kind)) {
+        const key = objectKey(kind, policy.metadata?.namespace, policy.metadata?.name);
+        if (seen.has(key) || !hasAncestorsOf(policy.status, controllerName)) continue;
+        out.push({ kind, namespace: policy.metadata?.namespace, name: policy.metadata?.name ?? '', merge: (e, t) => mergePolicyStatus({ ancestors: [] }, e, controllerName, false, t) });
       }
     }
     // Routes that still carry our parent entries but that we no longer computed a status for
