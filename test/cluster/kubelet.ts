@@ -1,16 +1,18 @@
 // The process kubelet: plays one Node of the test cluster without containers. It registers the
 // Node, binds pending pods to it (there is no scheduler), gives each pod a network namespace on
 // the pod bridge, runs the program behind each container image as a process inside it, writes
-// pod status (Ready only once the ports accept connections), restarts crashed processes and
-// finishes pod deletions so namespaces can terminate. EndpointSlices come from the real
-// endpointslice controller, fed by the status written here.
+// pod status (Ready only once the ports answer), restarts crashed processes and finishes pod
+// deletions so namespaces can terminate. EndpointSlices come from the real endpointslice
+// controller, fed by the status written here. Images: echo-basic, and with --coredns the coredns
+// image of the conformance base manifests (the UDPRoute backend).
 //
 //   node test/cluster/kubelet.ts --kubeconfig K --node-name N --state-dir D --echo-basic BIN
-//     [--bridge fg-br0 --bridge-ip 10.244.0.1 --pod-cidr 10.244.0.0/16 --netns-prefix fg-pod-]
+//     [--coredns BIN] [--bridge fg-br0 --bridge-ip 10.244.0.1 --pod-cidr 10.244.0.0/16 --netns-prefix fg-pod-]
 //     [--port 10250 --tls-cert-file C --tls-private-key-file K --client-ca-file CA]
 // With the TLS files it serves the kubelet API subset for `pods/log` on the bridge address
 // (container-logs.ts) and publishes that port in the Node's daemonEndpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -21,7 +23,10 @@ import { CoreV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions } 
 import type { V1Container, V1ContainerStatus, V1Node, V1NodeCondition, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import { pipeLog, serveContainerLogs } from './container-logs.ts';
 import { PodNetwork } from './pod-network.ts';
-import { apiMessage, buildEnv, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessPorts, resolveProgram, supportedImagesHint } from './pod-spec.ts';
+import {
+  apiMessage, buildEnv, containerArgs, corednsConfPath, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessChecks, resolveProgram, supportedImagesHint,
+} from './pod-spec.ts';
+import type { Program, ReadinessCheck } from './pod-spec.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +34,7 @@ const { values: args } = parseArgs({
     'node-name': { type: 'string', default: 'fluxgate-node' },
     'state-dir': { type: 'string' },
     'echo-basic': { type: 'string' },
+    coredns: { type: 'string' },
     bridge: { type: 'string', default: 'fg-br0' },
     'bridge-ip': { type: 'string', default: '10.244.0.1' },
     'pod-cidr': { type: 'string', default: '10.244.0.0/16' },
@@ -40,13 +46,13 @@ const { values: args } = parseArgs({
   },
 });
 if (!args.kubeconfig || !args['state-dir'] || !args['echo-basic']) {
-  console.error('usage: kubelet.ts --kubeconfig FILE --state-dir DIR --echo-basic BIN [--node-name NAME]');
+  console.error('usage: kubelet.ts --kubeconfig FILE --state-dir DIR --echo-basic BIN [--coredns BIN] [--node-name NAME]');
   process.exit(2);
 }
 const nodeName = args['node-name'];
 const bridgeIp = args['bridge-ip'];
 const podsDir = join(args['state-dir'], 'pods');
-const programs = { echoBasic: args['echo-basic'] };
+const programs = { echoBasic: args['echo-basic'], coredns: args.coredns };
 const kubeletPort = Number(args.port);
 const serveApi = !!(args['tls-cert-file'] && args['tls-private-key-file'] && args['client-ca-file']);
 
@@ -69,9 +75,11 @@ const isCode = (err: unknown, code: number): boolean => (err as { code?: number 
 
 interface ContainerRuntime {
   spec: V1Container;
-  program?: string;
+  program?: Program;
   env: Record<string, string>;
-  ports: number[];
+  /** The program's arguments: the container's args with $(VAR)s expanded and mount paths rewritten. */
+  args: string[];
+  checks: ReadinessCheck[];
   proc?: ChildProcess;
   startedAt?: Date;
   ready: boolean;
@@ -252,7 +260,7 @@ async function startPod(pod: V1Pod): Promise<void> {
     started: false,
   };
   for (const c of pod.spec?.containers ?? []) {
-    rt.containers.set(c.name, { spec: c, program: resolveProgram(c.image ?? '', programs), env: {}, ports: [], ready: false, restartCount: 0 });
+    rt.containers.set(c.name, { spec: c, program: resolveProgram(c.image ?? '', programs), env: {}, args: [], checks: [], ready: false, restartCount: 0 });
   }
   pods.set(uid, rt);
   log(`starting ${rt.namespace}/${rt.name}`);
@@ -267,7 +275,7 @@ async function setupPod(rt: PodRuntime): Promise<void> {
   for (const c of unknown) {
     c.waiting = {
       reason: 'ImageNotSupported',
-      message: `the fluxgate process kubelet cannot run image "${c.spec.image}": it runs only ${supportedImagesHint}`,
+      message: `the fluxgate process kubelet cannot run image "${c.spec.image}": it runs only ${supportedImagesHint(programs)}`,
     };
   }
   if (unknown.length && !rt.pending) await event(rt, 'Warning', 'ImageNotSupported', unknown.map((c) => c.waiting?.message).join('; '));
@@ -292,7 +300,8 @@ async function setupPod(rt: PodRuntime): Promise<void> {
         if (dir) mounts.add(m.mountPath, m.subPath ? join(dir, m.subPath) : dir);
       }
       c.env = await buildEnv(rt.pod, c.spec, reader, mounts);
-      c.ports = readinessPorts(c.spec, c.env);
+      c.args = containerArgs(c.spec, c.env, mounts);
+      if (c.program) c.checks = readinessChecks(c.spec, c.env, c.program.kind, await corefileOf(rt, c));
     }
     rt.pending = undefined;
   } catch (err) {
@@ -316,7 +325,7 @@ function runContainer(rt: PodRuntime, c: ContainerRuntime): void {
   if (rt.stopping || !c.program || !rt.netns) return;
   const logFile = createWriteStream(join(rt.dir, `${c.spec.name}.log`), { flags: 'a' });
   // `ip netns exec` execs the program in place: the child's pid is the program's pid.
-  const proc = spawn('ip', ['netns', 'exec', rt.netns, c.program, ...(c.spec.args ?? [])], {
+  const proc = spawn('ip', ['netns', 'exec', rt.netns, c.program.path, ...c.args], {
     env: c.env,
     cwd: rt.dir,
     detached: true,
@@ -364,13 +373,21 @@ function runContainer(rt: PodRuntime, c: ContainerRuntime): void {
   probe(rt, c, proc);
 }
 
-/** Ready once every readiness port accepts a TCP connection on the pod's address. */
+/** CoreDNS's Corefile as materialised (its serving ports are the readiness checks), if any. */
+async function corefileOf(rt: PodRuntime, c: ContainerRuntime): Promise<string | undefined> {
+  if (c.program?.kind !== 'coredns') return undefined;
+  // coredns reads a relative -conf (and its default ./Corefile) from its working directory.
+  const path = corednsConfPath(c.args) ?? 'Corefile';
+  return readFile(path.startsWith('/') ? path : join(rt.dir, path), 'utf8').catch(() => undefined);
+}
+
+/** Ready once every readiness check passes on the pod's address (TCP connect, DNS over UDP). */
 function probe(rt: PodRuntime, c: ContainerRuntime, proc: ChildProcess): void {
   const ip = rt.ip;
   if (!ip) return;
   const attempt = async (): Promise<void> => {
     if (c.proc !== proc || rt.stopping) return;
-    const ok = (await Promise.all(c.ports.map((p) => canConnect(ip, p)))).every(Boolean);
+    const ok = (await Promise.all(c.checks.map((k) => (k.protocol === 'DNS' ? dnsAnswers(ip, k.port) : canConnect(ip, k.port))))).every(Boolean);
     if (c.proc !== proc || rt.stopping) return;
     if (ok !== c.ready) {
       c.ready = ok;
@@ -392,6 +409,35 @@ function canConnect(host: string, port: number): Promise<boolean> {
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
     s.once('timeout', () => done(false));
+  });
+}
+
+/**
+ * True when a DNS server answers on UDP host:port. The query is a bare header with no question:
+ * the DNS library rejects it itself (FORMERR), so no plugin runs and nothing is forwarded
+ * upstream. Any answer with our id counts; silence for a second does not.
+ */
+function dnsAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createSocket('udp4');
+    const id = Math.floor(Math.random() * 0x10000);
+    const query = Buffer.alloc(12); // id, flags 0 (a standard query), all section counts 0
+    query.writeUInt16BE(id, 0);
+    let settled = false;
+    const done = (ok: boolean): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.close();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => done(false), 1000);
+    socket.on('message', (msg) => {
+      // A response (QR set) to our id; anything else is not the server we asked.
+      if (msg.length >= 12 && msg.readUInt16BE(0) === id && (msg[2] ?? 0) & 0x80) done(true);
+    });
+    socket.on('error', () => done(false));
+    socket.send(query, port, host);
   });
 }
 
@@ -452,7 +498,7 @@ function containerStatus(rt: PodRuntime, c: ContainerRuntime): V1ContainerStatus
   const status: V1ContainerStatus = {
     name: c.spec.name,
     image: c.spec.image ?? '',
-    imageID: c.program ? `fluxgate-process://${c.program}` : '',
+    imageID: c.program ? `fluxgate-process://${c.program.path}` : '',
     containerID: c.proc?.pid ? `fluxgate-process://${c.proc.pid}` : undefined,
     ready: c.ready,
     started: !!c.proc,
