@@ -21,8 +21,11 @@ export interface RoutingTable {
   readonly backends: readonly Backend[];
 }
 
-/** Protocol a bound socket speaks to clients. */
-export type ListenerProtocol = 'HTTP' | 'HTTPS';
+/**
+ * Protocol a bound socket speaks to clients. TLS, TCP and UDP sockets carry streams (datagram
+ * sessions for UDP) routed by `streamRoutes` instead of HTTP virtual hosts.
+ */
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
 
 /**
  * One bound socket (address + port). Several Gateway listeners that share a port share one
@@ -49,6 +52,31 @@ export interface Listener {
    * specific one (Gateway API listener isolation).
    */
   readonly virtualHosts: readonly VirtualHost[];
+  /**
+   * TLS, TCP and UDP sockets: where each stream goes; absent on HTTP and HTTPS sockets.
+   * TLS: the ClientHello's SNI selects the Gateway listener (exact, longest wildcard, `*`), then
+   * the most specific route hostname of that listener (never one of another listener: Gateway
+   * API listener isolation); no match, or no SNI where no `*` applies, closes the connection.
+   * TCP and UDP: one route (hostname `*`) per Gateway listener. Sorted by listener id, then
+   * hostname specificity as for virtual hosts.
+   */
+  readonly streamRoutes?: readonly StreamRoute[];
+}
+
+/** Where the streams of one hostname of one Gateway listener go (TLSRoute, TCPRoute, UDPRoute). */
+export interface StreamRoute {
+  /** `tlsroute/<ns>/<name>`, `tcproute/<ns>/<name>` or `udproute/<ns>/<name>`. */
+  readonly id: string;
+  /** SNI hostname: exact, wildcard (`*.example.com`) or `*`; always `*` for TCP and UDP. */
+  readonly hostname: string;
+  /** `listener/<namespace>/<gateway>/<name>` of the Gateway listener it belongs to. */
+  readonly listenerId: string;
+  /**
+   * Weighted shares of new connections (UDP: new client sessions). An `invalid` share closes
+   * its connections (Gateway API: rejected, respecting weight); filters are always empty.
+   * Empty: every connection is closed.
+   */
+  readonly backendRefs: readonly WeightedBackendRef[];
 }
 
 /** A Gateway listener as the data plane needs to know it. */
@@ -59,6 +87,11 @@ export interface GatewayListener {
   readonly hostname: string;
   /** Certificates for TLS termination, in spec order (the first is the default). */
   readonly certificates: readonly Certificate[];
+  /**
+   * TLS sockets only: `Passthrough` forwards the client's TLS stream untouched (routed by
+   * SNI); `Terminate` completes the handshake with `certificates` and forwards plaintext.
+   */
+  readonly tlsMode?: 'Passthrough' | 'Terminate';
 }
 
 /** A PEM certificate chain and its private key, from a `kubernetes.io/tls` Secret. */
@@ -254,8 +287,11 @@ export type WeightedBackendRef =
       readonly code: string;
     };
 
-/** Protocol spoken to a backend's endpoints. */
-export type BackendProtocol = 'http1' | 'h2c' | 'websocket';
+/**
+ * Protocol spoken to a backend's endpoints. `tcp` and `udp`: a backend only stream routes use;
+ * bytes (datagrams) are forwarded as they are.
+ */
+export type BackendProtocol = 'http1' | 'h2c' | 'websocket' | 'tcp' | 'udp';
 
 /** A group of endpoints that traffic is balanced across (a Service port). */
 export interface Backend {

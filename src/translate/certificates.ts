@@ -25,7 +25,7 @@ export function resolveCertificates(graph: Graph, gateway: Gateway, tls: unknown
   const failures: CertificateResolution['failures'][number][] = [];
   const refs = indexed(obj(tls)?.certificateRefs);
   if (refs.length === 0) {
-    failures.push({ reason: 'InvalidCertificateRef', message: `${field}.certificateRefs: an HTTPS listener needs at least one certificate` });
+    failures.push({ reason: 'InvalidCertificateRef', message: `${field}.certificateRefs: a listener that terminates TLS needs at least one certificate` });
   }
   for (const [ref, i] of refs) {
     const f = `${field}.certificateRefs[${i}]`;

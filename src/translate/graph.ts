@@ -62,6 +62,7 @@ export function sanitize(r: unknown): Resources {
     grpcRoutes: list(o.grpcRoutes), referenceGrants: list(o.referenceGrants), namespaces: list(o.namespaces),
     services: list(o.services), endpointSlices: list(o.endpointSlices), secrets: list(o.secrets),
     trafficPolicies: list(o.trafficPolicies), authPolicies: list(o.authPolicies), consumers: list(o.consumers),
+    tlsRoutes: list(o.tlsRoutes), tcpRoutes: list(o.tcpRoutes), udpRoutes: list(o.udpRoutes),
   };
 }
 

@@ -11,7 +11,18 @@ import type { Gateway } from './resources.ts';
 import { compareStrings, indexed, int, meta, obj, objs, str, type Meta, show } from './safe.ts';
 import type { TranslateOptions } from './types.ts';
 
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | StreamRouteKind;
+/** Route kinds whose traffic is a byte stream (datagrams for UDPRoute), not HTTP requests. */
+export type StreamRouteKind = 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+
+export function isStreamKind(kind: string): kind is StreamRouteKind {
+  return kind === 'TLSRoute' || kind === 'TCPRoute' || kind === 'UDPRoute';
+}
+
+/** Listener protocols whose sockets carry streams (see IR Listener.streamRoutes). */
+export function isStreamProtocol(protocol: string): boolean {
+  return protocol === 'TLS' || protocol === 'TCP' || protocol === 'UDP';
+}
 export interface GroupKind { readonly group: string; readonly kind: string }
 
 export interface GatewayInfo {
@@ -40,6 +51,8 @@ export interface ListenerInfo {
   readonly allowedRoutes: unknown;
   readonly supportedKinds: GroupKind[];
   readonly certificates: Certificate[];
+  /** TLS listeners: Passthrough or Terminate (the Gateway API default). */
+  readonly tlsMode?: 'Passthrough' | 'Terminate';
   /** Failure conditions, appended after the defaults. */
   readonly failures: ConditionInput[];
   /** Passed protocol/port/value checks (before conflicts): may take part in a socket. */
@@ -53,6 +66,12 @@ export interface ListenerInfo {
 const SUPPORTED_KINDS: Readonly<Record<string, readonly RouteKind[]>> = {
   HTTP: ['HTTPRoute', 'GRPCRoute'],
   HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  // Gateway API: TLSRoute attaches to TLS listeners (Passthrough core, Terminate extended).
+  // TCPRoute on a TLS listener is allowed by the spec but not served: conformance
+  // (TLSRouteListenerPassthroughSupportedKinds) expects it reported as an invalid kind there.
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+  UDP: ['UDPRoute'],
 };
 /** Core Gateway API protocols we do not serve yet (Accepted=False, UnsupportedProtocol). */
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -128,10 +147,12 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
       const field = `spec.listeners[${index}]`;
       const port = int(l.port) ?? 0;
       const protocol = str(l.protocol) ?? '';
-      const hostname = (str(l.hostname) ?? '').toLowerCase() || '*';
+      // Gateway API Listener.hostname: ignored for protocols without hostname matching (TCP, UDP).
+      const hostname = protocol === 'TCP' || protocol === 'UDP' ? '*' : (str(l.hostname) ?? '').toLowerCase() || '*';
       const lfailures: ConditionInput[] = [];
       let usable = true;
       let certificates: Certificate[] = [];
+      let tlsMode: 'Passthrough' | 'Terminate' | undefined;
       if (!Object.hasOwn(SUPPORTED_KINDS, protocol)) {
         lfailures.push(st.listenerUnsupportedProtocol(`${field}.protocol: ${protocol || '(empty)'} is not supported`));
         usable = false;
@@ -146,12 +167,16 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
       }
       const { kinds, failure } = resolveKinds(l, protocol, field);
       if (failure) lfailures.push(failure);
-      if (protocol === 'HTTPS' && usable) {
+      if (protocol === 'TLS' && usable && (str(obj(l.tls)?.mode) ?? 'Terminate') === 'Passthrough') {
+        // Passthrough never decrypts: certificateRefs, if any, are not used.
+        tlsMode = 'Passthrough';
+      } else if ((protocol === 'HTTPS' || protocol === 'TLS') && usable) {
         const tls = obj(l.tls);
         const mode = str(tls?.mode) ?? 'Terminate';
+        if (protocol === 'TLS') tlsMode = 'Terminate';
         if (mode !== 'Terminate') {
           // Gateway API: HTTPS listeners terminate TLS; Passthrough belongs to TLS listeners.
-          lfailures.push(st.listenerUnsupportedValue(`${field}.tls.mode: ${mode} is not supported with protocol HTTPS`));
+          lfailures.push(st.listenerUnsupportedValue(`${field}.tls.mode: ${mode} is not supported with protocol ${protocol}`));
           usable = false;
         } else {
           const res = resolveCertificates(graph, gateway, tls, `${field}.tls`);
@@ -165,7 +190,7 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
       }
       info.listeners.push({
         gateway: info, id: `listener/${m.namespace}/${m.name}/${name}`, name, index, port, protocol, hostname,
-        allowedRoutes: l.allowedRoutes, supportedKinds: kinds, certificates, failures: lfailures,
+        allowedRoutes: l.allowedRoutes, supportedKinds: kinds, certificates, ...(tlsMode ? { tlsMode } : {}), failures: lfailures,
         usable: usable && failures.length === 0, conflicted: false, attached: new Set(),
       });
     }

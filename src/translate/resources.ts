@@ -4,6 +4,9 @@ import type { IGatewayClass } from '@kubernetes-models/gateway-api/gateway.netwo
 import type { IGateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import type { IHTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import type { IGRPCRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GRPCRoute';
+import type { ITLSRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/TLSRoute';
+import type { ITCPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/TCPRoute';
+import type { IUDPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/UDPRoute';
 import type { IReferenceGrant } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrant';
 import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IService } from 'kubernetes-models/v1/Service';
@@ -14,6 +17,10 @@ export type GatewayClass = IGatewayClass;
 export type Gateway = IGateway;
 export type HTTPRoute = IHTTPRoute;
 export type GRPCRoute = IGRPCRoute;
+export type TLSRoute = ITLSRoute;
+/** Served as v1 since Gateway API v1.5; v1alpha2 has the same shape (the models lack v1). */
+export type TCPRoute = Omit<ITCPRoute, 'apiVersion'> & { readonly apiVersion: string };
+export type UDPRoute = Omit<IUDPRoute, 'apiVersion'> & { readonly apiVersion: string };
 /** Accepted as v1beta1 or v1 by the front ends; normalised to the v1 shape. */
 export type ReferenceGrant = IReferenceGrant;
 export type Namespace = INamespace;
@@ -53,6 +60,10 @@ export interface Resources {
   readonly trafficPolicies?: readonly TrafficPolicy[];
   readonly authPolicies?: readonly AuthPolicy[];
   readonly consumers?: readonly Consumer[];
+  /** Optional: stream routes (TLS, TCP, UDP listeners); front ends without them leave them out. */
+  readonly tlsRoutes?: readonly TLSRoute[];
+  readonly tcpRoutes?: readonly TCPRoute[];
+  readonly udpRoutes?: readonly UDPRoute[];
 }
 
 export function emptyResources(): Resources {

@@ -6,7 +6,7 @@ import { buildTable, type Placement } from './build-table.ts';
 import { gatewayClassStatus, gatewayStatus, routeStatus, routeUsable, CONTROLLER_API_VERSION, type RouteStatusInput } from './build-status.ts';
 import { contextOf, sameContext, type RouteMemo, cacheState } from './cache.ts';
 import { buildGraph, sanitize, type Graph } from './graph.ts';
-import { buildGateways, markConflicts, type GatewayInfo, type ListenerInfo, type RouteKind } from './listeners.ts';
+import { buildGateways, isStreamKind, markConflicts, type GatewayInfo, type ListenerInfo, type RouteKind } from './listeners.ts';
 import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
@@ -15,6 +15,8 @@ import { buildPolicyIndex } from './policies.ts';
 import { placeWithPolicies } from './policy-routes.ts';
 import { policyStatuses } from './policy-status.ts';
 import type { ObjectStatus, TranslateOptions, TranslateResult } from './types.ts';
+import { translateStreamRoute, type StreamPlacement } from './stream-routes.ts';
+import { withStreamRoutes } from './build-stream-table.ts';
 
 function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
   return compareStrings(a.kind, b.kind) || compareStrings(a.namespace ?? '', b.namespace ?? '') || compareStrings(a.name, b.name);
@@ -61,9 +63,13 @@ export function translate(input: Resources, options: TranslateOptions): Translat
   const { graph, gateways, gatewayByKey } = ctx;
 
   const placements: Placement[] = [];
+  const streamPlacements: StreamPlacement[] = [];
   const sources = new Map<string, BackendSource>();
   const routeStatuses: ObjectStatus[] = [];
-  const routeLists: [RouteKind, readonly unknown[]][] = [['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes]];
+  const routeLists: [RouteKind, readonly unknown[]][] = [
+    ['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes],
+    ['TLSRoute', resources.tlsRoutes ?? []], ['TCPRoute', resources.tcpRoutes ?? []], ['UDPRoute', resources.udpRoutes ?? []],
+  ];
   for (const [kind, routes] of routeLists) {
     const seen = new Set<string>();
     for (const route of routes) {
@@ -74,18 +80,22 @@ export function translate(input: Resources, options: TranslateOptions): Translat
       seen.add(routeKey);
       let memo = cached;
       if (memo === undefined || memo.routeKey !== routeKey) {
-        memo = translateRoute(graph, gatewayByKey, route, kind, routeKey, validateRegex, controllerName);
+        memo = isStreamKind(kind)
+          ? translateStreamRoute(graph, gatewayByKey, route, kind, routeKey, controllerName)
+          : translateRoute(graph, gatewayByKey, route, kind, routeKey, validateRegex, controllerName);
         if (typeof route === 'object' && route !== null) memos.set(route, memo);
       } else {
         for (const l of memo.countedOn as ListenerInfo[]) l.attached.add(routeKey);
       }
       for (const s of memo.sources as BackendSource[]) if (!sources.has(s.id)) sources.set(s.id, s);
-      for (const p of memo.placements as Placement[]) placements.push(p);
+      if (isStreamKind(kind)) for (const p of memo.placements as StreamPlacement[]) streamPlacements.push(p);
+      else for (const p of memo.placements as Placement[]) placements.push(p);
       if (memo.status !== undefined) routeStatuses.push(memo.status);
     }
   }
 
-  const table = buildTable(graph, gateways.flatMap((g) => g.listeners), placements, sources, state);
+  const allListeners = gateways.flatMap((g) => g.listeners);
+  const table = withStreamRoutes(buildTable(graph, allListeners, placements, sources, state), graph, allListeners, streamPlacements, sources);
   const statuses: ObjectStatus[] = [
     ...graph.ourClassObjects.map(gatewayClassStatus),
     ...gateways.map(gatewayStatus),

@@ -12,6 +12,7 @@ const LISTS: Record<string, keyof Resources> = {
   ReferenceGrant: 'referenceGrants', Namespace: 'namespaces', Service: 'services',
   EndpointSlice: 'endpointSlices', Secret: 'secrets',
   TrafficPolicy: 'trafficPolicies', AuthPolicy: 'authPolicies', Consumer: 'consumers',
+  TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', UDPRoute: 'udpRoutes',
 };
 
 export function parseResources(text: string): Resources {
