@@ -64,13 +64,12 @@ test('plugins and policies in controller mode', { timeout: 300_000 }, async (t) 
   await installCrds();
   const ns = uniqueName('fg-plugins');
   const running: FluxgateProcess[] = [];
-  let cls: TestClass | undefined;
+  const cls: TestClass = await createGatewayClass();
   t.after(async () => {
     await deleteGatewayClass(cls);
     for (const r of running) await r.stop();
     await deleteNamespace(ns);
   });
-  cls = await createGatewayClass();
   await createNamespaceWithEcho(ns, ['echo-a']);
   const fg = await startFluxgate({ controllerName: cls.controllerName });
   running.push(fg);
@@ -102,8 +101,8 @@ test('plugins and policies in controller mode', { timeout: 300_000 }, async (t) 
   const address = await programmedAddress(ns, 'gw');
 
   await t.test('key-auth and a per-consumer limit: 200 five times, 429 with Retry-After at the sixth request', async () => {
-    await ancestorCondition('authpolicies', ns, 'keys', cls!.controllerName, 'gw', 'True', 'Accepted');
-    await ancestorCondition('trafficpolicies', ns, 'limits', cls!.controllerName, 'gw', 'True', 'Accepted');
+    await ancestorCondition('authpolicies', ns, 'keys', cls.controllerName, 'gw', 'True', 'Accepted');
+    await ancestorCondition('trafficpolicies', ns, 'limits', cls.controllerName, 'gw', 'True', 'Accepted');
     // Statuses are written after the table is applied, so the policies serve by now.
     assert.equal((await get(address, '/', 'api.example.com')).status, 401, 'no key');
     assert.equal((await get(address, '/', 'api.example.com', { apikey: 'wrong' })).status, 401, 'unknown key');
@@ -125,13 +124,13 @@ test('plugins and policies in controller mode', { timeout: 300_000 }, async (t) 
   });
 
   await t.test('a policy targeting a missing route: TargetNotFound naming the target', async () => {
-    const c = await ancestorCondition('trafficpolicies', ns, 'orphan', cls!.controllerName, 'nope', 'False', 'TargetNotFound');
+    const c = await ancestorCondition('trafficpolicies', ns, 'orphan', cls.controllerName, 'nope', 'False', 'TargetNotFound');
     assert.match(c.message, /spec\.targetRefs\[0\]/);
     assert.match(c.message, /"nope"/);
   });
 
   await t.test('an invalid policy: Accepted=False naming the field, the route using it fails closed', async () => {
-    const c = await ancestorCondition('authpolicies', ns, 'broken', cls!.controllerName, 'gw', 'False', 'Invalid');
+    const c = await ancestorCondition('authpolicies', ns, 'broken', cls.controllerName, 'gw', 'False', 'Invalid');
     assert.match(c.message, /spec\.keyAuth\.keyInHeader/);
     const p = await getJson<PolicyStatus>('authpolicies', ns, 'broken');
     const top = findCondition(p.status?.conditions, 'Accepted');
@@ -139,7 +138,7 @@ test('plugins and policies in controller mode', { timeout: 300_000 }, async (t) 
     assert.match(top?.message ?? '', /spec\.keyAuth\.keyInHeader/);
     await eventually('route open ResolvedRefs=False InvalidPolicy', 20_000, async () => {
       const r = await getJson<{ status?: { parents?: { controllerName: string; conditions: Condition[] }[] } }>('httproute', ns, 'open');
-      const rc = findCondition(r.status?.parents?.find((x) => x.controllerName === cls!.controllerName)?.conditions, 'ResolvedRefs');
+      const rc = findCondition(r.status?.parents?.find((x) => x.controllerName === cls.controllerName)?.conditions, 'ResolvedRefs');
       return rc?.status === 'False' && rc.reason === 'InvalidPolicy' && /broken/.test(rc.message) ? true : undefined;
     }, 250);
     const res = await get(address, '/', 'open.example.com');
@@ -151,7 +150,7 @@ test('plugins and policies in controller mode', { timeout: 300_000 }, async (t) 
     const before = fg.child.pid;
     // Fix the broken policy: the route now asks for a key instead of answering 500.
     await kubectl(['patch', 'authpolicy', 'broken', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { keyAuth: { keyInQuery: true, keyNames: ['apikey'] } } })]);
-    await ancestorCondition('authpolicies', ns, 'broken', cls!.controllerName, 'gw', 'True', 'Accepted');
+    await ancestorCondition('authpolicies', ns, 'broken', cls.controllerName, 'gw', 'True', 'Accepted');
     assert.equal((await get(address, '/', 'open.example.com')).status, 401);
     assert.equal((await get(address, '/?apikey=bob-secret-key', 'open.example.com')).status, 200);
     // Raise alice's limit: she is served again.
