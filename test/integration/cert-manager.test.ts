@@ -71,17 +71,16 @@ test('cert-manager flow: Secret appears later, listener becomes Programmed, rene
   }
   const ns = uniqueName('fg-certmgr');
   const certs = new CertFactory();
-  let fluxgate: FluxgateProcess | undefined;
-  let cls: TestClass | undefined;
+  const started: { cls?: TestClass; fluxgate?: FluxgateProcess } = {};
   t.after(async () => {
-    await deleteGatewayClass(cls);
-    await fluxgate?.stop();
+    await deleteGatewayClass(started.cls);
+    await started.fluxgate?.stop();
     await deleteNamespace(ns);
     certs.close();
   });
-  cls = await createGatewayClass();
+  const cls = started.cls = await createGatewayClass();
   await createNamespaceWithEcho(ns, ['acme-solver', 'app']);
-  fluxgate = await startFluxgate({ controllerName: cls.controllerName });
+  const fluxgate = started.fluxgate = await startFluxgate({ controllerName: cls.controllerName });
   const pid = fluxgate.child.pid;
 
   await kubectl(['apply', '-f', '-'], JSON.stringify({
@@ -162,8 +161,8 @@ test('cert-manager flow: Secret appears later, listener becomes Programmed, rene
     await kubectl(['apply', '-f', '-'], secret(ns, renewed));
     await eventually('renewed certificate served', 15_000, async () => ((await handshake(address)) === renewed.fingerprint ? true : undefined), 100);
     assert.equal((await httpsGet(address, '/after-renewal')).status, 200);
-    assert.equal(fluxgate!.child.pid, pid);
-    assert.equal(fluxgate!.child.exitCode, null, 'FluxGate was not restarted');
+    assert.equal(fluxgate.child.pid, pid);
+    assert.equal(fluxgate.child.exitCode, null, 'FluxGate was not restarted');
     const gw = await getJson<GatewayStatus>('gateway', ns, 'gw');
     assert.equal(gw.metadata.annotations?.['cert-manager.io/cluster-issuer'], 'letsencrypt', 'the gateway-shim annotation is left alone');
     assert.equal(findCondition(listenerConditions(gw, 'https'), 'Programmed')?.status, 'True');
