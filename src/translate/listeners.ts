@@ -6,6 +6,7 @@ import type { ConditionInput } from '../status/index.ts';
 import { resolveCertificates } from './certificates.ts';
 import type { Graph } from './graph.ts';
 import { isValidHostname } from './hostnames.ts';
+import { validateInfrastructure } from './infrastructure.ts';
 import { GATEWAY_GROUP } from './reference-grants.ts';
 import type { Gateway } from './resources.ts';
 import { compareStrings, indexed, int, meta, obj, objs, str, type Meta, show } from './safe.ts';
@@ -140,7 +141,9 @@ function resolveKinds(listener: ReturnType<typeof obj>, protocol: string, field:
 export function buildGateways(graph: Graph, options: TranslateOptions): GatewayInfo[] {
   return graph.ourGateways.map((gateway) => {
     const m = meta(gateway);
-    const { addresses, failures } = resolveAddresses(gateway, options);
+    const resolved = resolveAddresses(gateway, options);
+    const addresses = resolved.addresses;
+    const failures = [...resolved.failures, ...validateInfrastructure(gateway)];
     const info: GatewayInfo = { gateway, meta: m, addresses, listeners: [], failures };
     for (const [l, index] of indexed(obj(obj(gateway)?.spec)?.listeners)) {
       const name = str(l.name) ?? '';
