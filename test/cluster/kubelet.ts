@@ -12,10 +12,8 @@
 // With the TLS files it serves the kubelet API subset for `pods/log` on the bridge address
 // (container-logs.ts) and publishes that port in the Node's daemonEndpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { arch, constants, cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +21,7 @@ import { CoreV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions } 
 import type { V1Container, V1ContainerStatus, V1Node, V1NodeCondition, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import { pipeLog, serveContainerLogs } from './container-logs.ts';
 import { PodNetwork } from './pod-network.ts';
+import { canConnect, dnsAnswers } from './probes.ts';
 import {
   apiMessage, buildEnv, containerArgs, corednsConfPath, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessChecks, resolveProgram, supportedImagesHint,
 } from './pod-spec.ts';
@@ -397,48 +396,6 @@ function probe(rt: PodRuntime, c: ContainerRuntime, proc: ChildProcess): void {
     c.probeTimer = setTimeout(() => void attempt(), ok ? 5000 : 200);
   };
   c.probeTimer = setTimeout(() => void attempt(), 100);
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: 1000 });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.once('timeout', () => done(false));
-  });
-}
-
-/**
- * True when a DNS server answers on UDP host:port. The query is a bare header with no question:
- * the DNS library rejects it itself (FORMERR), so no plugin runs and nothing is forwarded
- * upstream. Any answer with our id counts; silence for a second does not.
- */
-function dnsAnswers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createSocket('udp4');
-    const id = Math.floor(Math.random() * 0x10000);
-    const query = Buffer.alloc(12); // id, flags 0 (a standard query), all section counts 0
-    query.writeUInt16BE(id, 0);
-    let settled = false;
-    const done = (ok: boolean): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.close();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 1000);
-    socket.on('message', (msg) => {
-      // A response (QR set) to our id; anything else is not the server we asked.
-      if (msg.length >= 12 && msg.readUInt16BE(0) === id && (msg[2] ?? 0) & 0x80) done(true);
-    });
-    socket.on('error', () => done(false));
-    socket.send(query, port, host);
-  });
 }
 
 async function stopProcesses(rt: PodRuntime, graceSeconds: number): Promise<void> {

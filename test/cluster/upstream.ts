@@ -46,13 +46,13 @@ export async function baseManifests(): Promise<ManifestObject[]> {
     .filter((o): o is ManifestObject => !!o?.kind);
 }
 
-/** The base manifests' coredns Deployment and its ConfigMap (the UDPRoute backend). */
-export async function corednsManifests(): Promise<{ deployment: ManifestObject; configMap: ManifestObject }> {
+/** The base manifests' coredns Deployment, its ConfigMap and its Service (the UDPRoute backend). */
+export async function corednsManifests(): Promise<{ deployment: ManifestObject; configMap: ManifestObject; service: ManifestObject }> {
   const all = await baseManifests();
   const find = (kind: string): ManifestObject => {
     const o = all.find((x) => x.kind === kind && x.metadata.name === 'coredns');
     if (!o) throw new Error(`no ${kind} coredns in the conformance base manifests`);
     return o;
   };
-  return { deployment: find('Deployment'), configMap: find('ConfigMap') };
+  return { deployment: find('Deployment'), configMap: find('ConfigMap'), service: find('Service') };
 }
