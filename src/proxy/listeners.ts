@@ -23,9 +23,10 @@ import type { ProxyLogger } from './logger.ts';
 import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
 import { sniffH2c } from './sniff-h2c.ts';
 import { buildTlsState, SecureContextCache, type TlsState } from './tls.ts';
+import { DatagramBinding, StreamBinding, type SocketBinding } from './stream-listeners.ts';
 import { handleUpgrade, isWebSocketUpgrade } from './websocket.ts';
 
-class Binding implements BindingState {
+class Binding implements BindingState, SocketBinding {
   listener: CompiledListener;
   readonly secure: boolean;
   closing = false;
@@ -226,7 +227,7 @@ function createH2Server(b: Binding): Http2Server {
 }
 
 export class ListenerManager {
-  readonly #bindings = new Map<string, Binding>();
+  readonly #bindings = new Map<string, SocketBinding>();
   readonly #draining = new Set<Promise<void>>();
   readonly #limits: ProxyLimits;
   readonly #logger: ProxyLogger;
@@ -238,7 +239,7 @@ export class ListenerManager {
   }
 
   async apply(table: CompiledTable): Promise<ListenerApplyResult[]> {
-    const removed: Binding[] = [];
+    const removed: SocketBinding[] = [];
     for (const [key, b] of this.#bindings) {
       if (!table.listeners.has(key)) {
         this.#bindings.delete(key);
@@ -253,7 +254,7 @@ export class ListenerManager {
     const errors = new Map<string, string>();
     for (const [key, cl] of table.listeners) {
       if (this.#bindings.has(key)) continue;
-      const b = new Binding(cl, this.#limits, this.#logger);
+      const b = createBinding(cl, this.#limits, this.#logger);
       b.updateTls(this.#contexts);
       try {
         await listenWithRetry(b);
@@ -293,7 +294,7 @@ export class ListenerManager {
     return results;
   }
 
-  #drain(b: Binding): void {
+  #drain(b: SocketBinding): void {
     const p = b.drain().finally(() => this.#draining.delete(p));
     this.#draining.add(p);
   }
@@ -305,8 +306,18 @@ export class ListenerManager {
   }
 }
 
+/** HTTP(S) sockets serve requests; TLS, TCP and UDP sockets forward streams (stream-listeners.ts). */
+function createBinding(cl: CompiledListener, limits: ProxyLimits, logger: ProxyLogger): SocketBinding {
+  switch (cl.source.protocol) {
+    case 'TLS':
+    case 'TCP': return new StreamBinding(cl, limits, logger);
+    case 'UDP': return new DatagramBinding(cl, limits, logger);
+    default: return new Binding(cl, limits, logger);
+  }
+}
+
 /** EADDRINUSE right after a removed socket on the same port closed is transient: retry briefly. */
-async function listenWithRetry(b: Binding): Promise<void> {
+async function listenWithRetry(b: SocketBinding): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await b.listen();

@@ -19,6 +19,7 @@ import type { ProxyLogger } from './logger.ts';
 import type { PluginRuntime } from '../plugins/index.ts';
 import { normalisePath } from './path-normalise.ts';
 import { poolKey, type UpstreamPool, type UpstreamPools } from './upstream.ts';
+import { CompiledStreams } from './stream-router.ts';
 
 export interface CompiledEndpoint {
   readonly address: string;
@@ -201,6 +202,8 @@ export class CompiledListener {
   readonly sniExact = new Map<string, string>();
   readonly sniWildcard = new Map<string, string>();
   sniCatchAll: string | undefined;
+  /** TLS, TCP and UDP sockets: their stream routes (IR Listener.streamRoutes). */
+  streams: CompiledStreams | undefined;
 
   constructor(l: Listener, vhosts: readonly CompiledVirtualHost[]) {
     this.id = l.id;
@@ -270,7 +273,12 @@ export interface CompiledTable {
 export function compileTable(table: RoutingTable, pools: UpstreamPools, logger: ProxyLogger, plugins?: PluginRuntime): CompiledTable {
   const poolKeys = new Set<string>();
   const backends = new Map<string, CompiledBackend>();
-  for (const b of table.backends) backends.set(b.id, compileBackend(b, pools, poolKeys));
+  const sourceBackends = new Map<string, Backend>();
+  for (const b of table.backends) {
+    sourceBackends.set(b.id, b);
+    // Stream backends are dialled per connection: no HTTP pool.
+    if (b.protocol !== 'tcp' && b.protocol !== 'udp') backends.set(b.id, compileBackend(b, pools, poolKeys));
+  }
   const resolve = (id: string): CompiledBackend | undefined => backends.get(id);
   const listeners = new Map<string, CompiledListener>();
   for (const l of table.listeners) {
@@ -283,6 +291,7 @@ export function compileTable(table: RoutingTable, pools: UpstreamPools, logger: 
       return new CompiledVirtualHost(vh, routes);
     });
     const cl = new CompiledListener(l, vhosts);
+    if (l.streamRoutes !== undefined) cl.streams = new CompiledStreams(l.streamRoutes, sourceBackends);
     listeners.set(cl.key, cl);
   }
   return { version: table.version, source: table, listeners, backends, poolKeys };
