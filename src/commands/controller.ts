@@ -75,7 +75,9 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     }
     : undefined;
   const podNamespace = options.leaderElectNamespace ?? process.env.POD_NAMESPACE ?? 'fluxgate-system';
-  const gatewayServices: GatewayServiceOptions | undefined = options.local ? undefined : {
+  // Local mode: FluxGate listens on the host; the Service only carries the Gateway's
+  // spec.infrastructure labels and annotations (GatewayInfrastructure).
+  const gatewayServices: GatewayServiceOptions = options.local ? { local: true, namespace: '', podSelector: {}, serviceType: 'ClusterIP' } : {
     namespace: podNamespace,
     podSelector: { 'app.kubernetes.io/name': 'fluxgate' },
     serviceType: options.serviceType ?? 'LoadBalancer',
@@ -85,7 +87,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     client, pipeline, controllerName, logger,
     ...(allocator === undefined ? {} : { allocator }),
     ...(leaderElection === undefined ? {} : { leaderElection }),
-    ...(gatewayServices === undefined ? {} : { gatewayServices }),
+    gatewayServices,
   });
 
   let admin: AdminServer | undefined;
