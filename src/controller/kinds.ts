@@ -29,6 +29,11 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'Gateway', group: GATEWAY_GROUP, versions: ['v1'], plural: 'gateways', namespaced: true, list: 'gateways' },
   { kind: 'HTTPRoute', group: GATEWAY_GROUP, versions: ['v1'], plural: 'httproutes', namespaced: true, list: 'httpRoutes' },
   { kind: 'GRPCRoute', group: GATEWAY_GROUP, versions: ['v1'], plural: 'grpcroutes', namespaced: true, list: 'grpcRoutes' },
+  // Stream routes: v1 since Gateway API v1.5 (same shape as the alpha versions older clusters
+  // serve). Optional: a cluster without their CRDs is a normal HTTP-only setup.
+  { kind: 'TLSRoute', group: GATEWAY_GROUP, versions: ['v1', 'v1alpha3', 'v1alpha2'], plural: 'tlsroutes', namespaced: true, list: 'tlsRoutes', optional: true },
+  { kind: 'TCPRoute', group: GATEWAY_GROUP, versions: ['v1', 'v1alpha2'], plural: 'tcproutes', namespaced: true, list: 'tcpRoutes', optional: true },
+  { kind: 'UDPRoute', group: GATEWAY_GROUP, versions: ['v1', 'v1alpha2'], plural: 'udproutes', namespaced: true, list: 'udpRoutes', optional: true },
   // ReferenceGrant is served as v1 since Gateway API v1.5; v1beta1 has the same shape.
   { kind: 'ReferenceGrant', group: GATEWAY_GROUP, versions: ['v1', 'v1beta1'], plural: 'referencegrants', namespaced: true, list: 'referenceGrants' },
   { kind: 'Namespace', group: '', versions: ['v1'], plural: 'namespaces', namespaced: false, list: 'namespaces' },

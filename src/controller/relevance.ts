@@ -39,8 +39,8 @@ interface Index {
   pluginSecrets: Set<string>;
 }
 
-const INDEX_KINDS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', ...PLUGIN_KINDS]);
-const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute']);
+const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
+const INDEX_KINDS = new Set(['GatewayClass', 'Gateway', ...ROUTE_KINDS, ...PLUGIN_KINDS]);
 
 export function createRelevance(store: Store, controllerName: string): Relevance {
   let index: Index | undefined;
@@ -93,6 +93,9 @@ export function createRelevance(store: Store, controllerName: string): Relevance
         return either.some(isOurGateway);
       case 'HTTPRoute':
       case 'GRPCRoute':
+      case 'TLSRoute':
+      case 'TCPRoute':
+      case 'UDPRoute':
         return either.some((r) => attachesToOurs(r, current().ourGateways) || hasOurParentStatus(r, controllerName));
       case 'ReferenceGrant':
         return either.some((g) => asArray(spec(g).from).some((f) => current().namespacesInUse.has(String((f as Ref).namespace))));

@@ -49,7 +49,7 @@ export interface StatusWriter {
   stats(): Readonly<StatusWriteStats>;
 }
 
-const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'];
+const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
 
 interface Target {
   readonly kind: string;

@@ -83,6 +83,7 @@ export function createResourceBuilder(): ResourceBuilder {
         grpcRoutes: lists.grpcRoutes ?? [], referenceGrants: lists.referenceGrants ?? [], namespaces: lists.namespaces ?? [],
         services: lists.services ?? [], endpointSlices: lists.endpointSlices ?? [], secrets: lists.secrets ?? [],
         trafficPolicies: lists.trafficPolicies ?? [], authPolicies: lists.authPolicies ?? [], consumers: lists.consumers ?? [],
+        tlsRoutes: lists.tlsRoutes ?? [], tcpRoutes: lists.tcpRoutes ?? [], udpRoutes: lists.udpRoutes ?? [],
       } as unknown as Resources;
       return { resources, errors };
     },

@@ -2,6 +2,9 @@ import { GatewayClass } from '@kubernetes-models/gateway-api/gateway.networking.
 import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { GRPCRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GRPCRoute';
+import { TLSRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/TLSRoute';
+import { TCPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/TCPRoute';
+import { UDPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/UDPRoute';
 import { ReferenceGrant } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrant';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
@@ -24,12 +27,31 @@ function fluxgateModel(kind: string): new (o: never) => { validate(): void } {
   };
 }
 
+/**
+ * The models know TCPRoute and UDPRoute only as v1alpha2, whose schema v1 kept: check the
+ * object under that apiVersion.
+ */
+function asAlpha2(model: new (o: never) => { validate(): void }): new (o: never) => { validate(): void } {
+  return class {
+    readonly inner: { validate(): void };
+    constructor(o: never) {
+      this.inner = new model({ ...(o as object), apiVersion: 'gateway.networking.k8s.io/v1alpha2' } as never);
+    }
+    validate(): void {
+      this.inner.validate();
+    }
+  };
+}
+
 /** The kinds standalone mode reads, keyed by `group/kind`, with their schema-checking model. */
 const KINDS = {
   'gateway.networking.k8s.io/GatewayClass': { model: GatewayClass, list: 'gatewayClasses', namespaced: false },
   'gateway.networking.k8s.io/Gateway': { model: Gateway, list: 'gateways', namespaced: true },
   'gateway.networking.k8s.io/HTTPRoute': { model: HTTPRoute, list: 'httpRoutes', namespaced: true },
   'gateway.networking.k8s.io/GRPCRoute': { model: GRPCRoute, list: 'grpcRoutes', namespaced: true },
+  'gateway.networking.k8s.io/TLSRoute': { model: TLSRoute, list: 'tlsRoutes', namespaced: true },
+  'gateway.networking.k8s.io/TCPRoute': { model: asAlpha2(TCPRoute), list: 'tcpRoutes', namespaced: true },
+  'gateway.networking.k8s.io/UDPRoute': { model: asAlpha2(UDPRoute), list: 'udpRoutes', namespaced: true },
   'gateway.networking.k8s.io/ReferenceGrant': { model: ReferenceGrant, list: 'referenceGrants', namespaced: true },
   '/Namespace': { model: Namespace, list: 'namespaces', namespaced: false },
   '/Service': { model: Service, list: 'services', namespaced: true },
@@ -48,6 +70,13 @@ const VERSIONS: Record<string, readonly string[]> = {
   '': ['v1'],
   'discovery.k8s.io': ['v1'],
   'fluxgate.io': ['v1alpha1'],
+};
+
+/** Kinds that older clusters and documents still spell with an alpha version of the same shape. */
+const KIND_VERSIONS: Record<string, readonly string[]> = {
+  'gateway.networking.k8s.io/TLSRoute': ['v1', 'v1alpha3', 'v1alpha2'],
+  'gateway.networking.k8s.io/TCPRoute': ['v1', 'v1alpha2'],
+  'gateway.networking.k8s.io/UDPRoute': ['v1', 'v1alpha2'],
 };
 
 export interface FieldError {
@@ -81,8 +110,9 @@ export function validateDocument(value: unknown): Validated {
   if (info === undefined) {
     return fail('kind', 'kind', `unsupported kind "${kind}" of "${apiVersion}" (supported: ${supportedKinds()})`);
   }
-  if (!(VERSIONS[group] ?? []).includes(version)) {
-    return fail('kind', 'apiVersion', `unsupported version "${apiVersion}" for ${kind} (supported: ${(VERSIONS[group] ?? []).map((v) => (group ? `${group}/${v}` : v)).join(', ')})`);
+  const versions = KIND_VERSIONS[`${group}/${kind}`] ?? VERSIONS[group] ?? [];
+  if (!versions.includes(version)) {
+    return fail('kind', 'apiVersion', `unsupported version "${apiVersion}" for ${kind} (supported: ${versions.map((v) => (group ? `${group}/${v}` : v)).join(', ')})`);
   }
   const metadata = isObject(value.metadata) ? value.metadata : undefined;
   const name = metadata?.name;
