@@ -35,7 +35,8 @@ const USAGE = `usage: npm run conformance -- [options] [-- upstream flags]
                       tests, setup failures and bad reports (env CONFORMANCE_FAIL_ON; CI)
   --verbose           print every test's output, not only the failed ones'
   --without-coredns   base manifests without the coredns Deployment, for a cluster that cannot run
-                      it (env CONFORMANCE_WITHOUT_COREDNS=1; UDPRoute tests cannot pass then)
+                      it, such as one whose process kubelet was started before it could play the
+                      coredns image (env CONFORMANCE_WITHOUT_COREDNS=1; UDPRoute tests cannot pass then)
 `;
 
 const repo = resolve(import.meta.dirname, '..');
@@ -140,6 +141,23 @@ async function ensureCluster(): Promise<void> {
   if (!existsSync(kubeconfig) || !existsSync(kubectlBin)) fail(`no test cluster: ${kubeconfig} or ${kubectlBin} missing`);
   const r = kubectl(['get', '--raw', '/readyz']);
   if (r.code !== 0) fail(`the test cluster does not answer: ${r.stderr.trim()}`);
+}
+
+// The base setup waits up to 300 s for every infra pod, the coredns one included. A test
+// cluster's process kubelet says on its Node which images it plays (test/cluster/kubelet.ts):
+// when none plays coredns, say so now. Nodes of other clusters carry no such annotation.
+const KUBELET_PROGRAMS_ANNOTATION = 'fluxgate.io/process-kubelet-programs';
+function ensureCoreDNSRuns(): void {
+  if (withoutCoreDNS) return;
+  const r = kubectl(['get', 'nodes', '-l', 'node.kubernetes.io/instance-type=fluxgate-process-kubelet', '-o', 'json']);
+  if (r.code !== 0) fail(`listing nodes: ${r.stderr.trim()}`);
+  const nodes = (JSON.parse(r.stdout) as { items: { metadata: { annotations?: Record<string, string> } }[] }).items;
+  if (nodes.length === 0) return;
+  const plays = nodes.some((n) => (n.metadata.annotations?.[KUBELET_PROGRAMS_ANNOTATION] ?? '').split(',').includes('coredns'));
+  if (!plays) {
+    fail('the test cluster\'s process kubelet does not run the coredns image of the base manifests (it was started '
+      + 'before it could): restart the cluster (npm run cluster:down && npm run cluster:up), or run with --without-coredns');
+  }
 }
 
 function ensureGatewayClass(): void {
@@ -336,6 +354,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   await ensureCluster();
+  ensureCoreDNSRuns();
   ensureGatewayClass();
   await removeLeftovers();
   if (!values['no-controller']) startController();

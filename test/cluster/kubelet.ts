@@ -23,7 +23,8 @@ import { pipeLog, serveContainerLogs } from './container-logs.ts';
 import { PodNetwork } from './pod-network.ts';
 import { canConnect, dnsAnswers } from './probes.ts';
 import {
-  apiMessage, buildEnv, containerArgs, corednsConfPath, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessChecks, resolveProgram, supportedImagesHint,
+  apiMessage, buildEnv, containerArgs, corednsConfPath, materializeVolumes, MountMap, NotReadyYet, PodReader, programKinds, PROGRAMS_ANNOTATION, readinessChecks,
+  resolveProgram, supportedImagesHint,
 } from './pod-spec.ts';
 import type { Program, ReadinessCheck } from './pod-spec.ts';
 
@@ -141,6 +142,9 @@ function nodeConditions(): V1NodeCondition[] {
 const startedAt = now();
 
 async function registerNode(): Promise<void> {
+  // Which images this node plays, for tools that need one (conformance/run.ts checks coredns
+  // before waiting minutes for a pod that can never start).
+  const annotations = { [PROGRAMS_ANNOTATION]: programKinds(programs).join(',') };
   const goArch = arch() === 'x64' ? 'amd64' : arch();
   const capacity = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '250', 'ephemeral-storage': '10Gi' };
   const node: V1Node = {
@@ -154,6 +158,7 @@ async function registerNode(): Promise<void> {
         'kubernetes.io/arch': goArch,
         'node.kubernetes.io/instance-type': 'fluxgate-process-kubelet',
       },
+      annotations,
     },
     spec: { podCIDR: args['pod-cidr'], podCIDRs: [args['pod-cidr']] },
   };
@@ -162,6 +167,8 @@ async function registerNode(): Promise<void> {
     log(`registered node ${nodeName}`);
   } catch (err) {
     if (!isCode(err, 409)) throw err;
+    // The Node outlived an earlier kubelet, perhaps one started with other programs.
+    await api.patchNode({ name: nodeName, body: { metadata: { annotations } } }, mergePatch);
   }
   const status = {
     capacity,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CoreV1Api, V1ConfigMap, V1Container, V1Pod } from '@kubernetes/client-node';
 import {
-  buildEnv, containerArgs, corednsConfPath, corefilePorts, materializeVolumes, MountMap, PodReader, readinessChecks, resolveProgram, supportedImagesHint,
+  buildEnv, containerArgs, corednsConfPath, corefilePorts, materializeVolumes, MountMap, PodReader, programKinds, readinessChecks, resolveProgram, supportedImagesHint,
 } from './pod-spec.ts';
 import { corednsManifests, pinnedVersion } from './upstream.ts';
 
@@ -33,6 +33,8 @@ test('resolveProgram: echo-basic and coredns images, nothing else', () => {
   assert.equal(resolveProgram('registry.k8s.io/coredns/coredns:v1.12.2', { echoBasic: '/opt/bin/echo-basic' }), undefined);
   assert.doesNotMatch(supportedImagesHint({ echoBasic: 'x' }), /coredns/);
   assert.match(supportedImagesHint(programs), /coredns\/coredns/);
+  assert.deepEqual(programKinds({ echoBasic: 'x' }), ['echo-basic']);
+  assert.deepEqual(programKinds(programs), ['echo-basic', 'coredns']);
 });
 
 test('containerArgs: $(VAR) expansion, then paths under mounts rewritten to the host', () => {

@@ -36,6 +36,14 @@ export function resolveProgram(image: string, programs: Programs): Program | und
   return undefined;
 }
 
+/** The node annotation that lists the program kinds the kubelet runs, comma-separated. */
+export const PROGRAMS_ANNOTATION = 'fluxgate.io/process-kubelet-programs';
+
+/** The kinds of image this kubelet can play. */
+export function programKinds(programs: Programs): ProgramKind[] {
+  return programs.coredns ? ['echo-basic', 'coredns'] : ['echo-basic'];
+}
+
 export function supportedImagesHint(programs: Programs): string {
   const hint = 'images named echo-basic (the Gateway API conformance echo server)';
   return programs.coredns ? `${hint} and coredns/coredns` : hint;
