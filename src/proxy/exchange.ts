@@ -48,7 +48,17 @@ function onRequestTimeout(ex: Exchange): void {
 
 function onAttemptTimeout(ex: Exchange): void {
   ex.attemptTimer = undefined;
-  ex.fail('TIMEOUT');
+  // Gateway API HTTPRouteRetry: an attempt that reaches the BackendRequest timeout is
+  // cancelled and retried after the backoff (HTTPRouteRetryBackendTimeout); the Request
+  // timeout still bounds the whole exchange.
+  if (ex.mayRetry()) {
+    const ctl = ex.controller;
+    ex.controller = undefined;
+    ctl?.abort(new ProxyTimeoutError('TIMEOUT'));
+    ex.retry();
+  } else {
+    ex.fail('TIMEOUT');
+  }
 }
 
 function onRetryTimer(ex: Exchange): void {
@@ -76,6 +86,7 @@ function errorCodeOf(err: Error & { code?: string }): ErrorCode {
       return 'TIMEOUT';
     case 'ECONNREFUSED':
     case 'UPSTREAM_CONNECT_TIMEOUT':
+    case 'UPSTREAM_REFUSED_STREAM': // an h2c stream refused or never sent: not processed either
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ENOTFOUND':
     case 'EHOSTUNREACH':
@@ -274,19 +285,23 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     if (this.done) return;
     const code = errorCodeOf(err);
     const route = this.route!;
-    if (
-      !this.res.headersSent &&
-      this.body === null &&
-      this.attempts <= route.retryAttempts &&
-      (code === 'UPSTREAM_CONNECT' || this.discard)
-    ) {
-      return this.retry();
-    }
+    // Gateway API HTTPRouteRetry: "Implementations SHOULD retry on connection errors
+    // (disconnect, reset, timeout, TCP failure) if a retry stanza is configured"
+    // (HTTPRouteRetryConnectionError): any failure before the answer started.
+    if (this.mayRetry()) return this.retry();
     this.b.logger.debug({ route: route.id, err: err.message, code }, 'upstream request failed');
     this.fail(code);
   }
 
   // ---- completion -------------------------------------------------------------------------
+
+  /**
+   * Another attempt is allowed: retries left, nothing of an answer sent to the client yet, and
+   * no request body (it was streamed to the failed attempt and cannot be replayed).
+   */
+  mayRetry(): boolean {
+    return !this.done && !this.res.headersSent && this.body === null && this.attempts <= this.route!.retryAttempts;
+  }
 
   retry(): void {
     this.clearAttempt();
