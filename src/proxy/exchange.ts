@@ -86,6 +86,7 @@ function errorCodeOf(err: Error & { code?: string }): ErrorCode {
       return 'TIMEOUT';
     case 'ECONNREFUSED':
     case 'UPSTREAM_CONNECT_TIMEOUT':
+    case 'UPSTREAM_REFUSED_STREAM': // an h2c stream refused or never sent: not processed either
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ENOTFOUND':
     case 'EHOSTUNREACH':
