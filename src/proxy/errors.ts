@@ -154,6 +154,11 @@ export interface AnyResponse {
    * END_STREAM): a gRPC Trailers-Only answer. Without it, writeHead and end are used.
    */
   respondAndEnd?(statusCode: number, headers: OutgoingHttpHeaders): void;
+  /**
+   * After the head went out: end the response with these trailers, when the response was started
+   * with trailers announced (HTTP/2). False when it cannot.
+   */
+  endWithTrailers?(trailers: OutgoingHttpHeaders): boolean;
 }
 
 /**
@@ -170,6 +175,12 @@ export function sendError(
   extraHeaders?: Record<string, string>,
 ): void {
   if (res.headersSent) {
+    // A gRPC call whose response started (a stream, its deadline passed) still ends with a
+    // status its client can read, when the trailers are still to come.
+    if (grpc && res.endWithTrailers !== undefined) {
+      const h = grpcErrorHeaders(status, code, message, requestId);
+      if (res.endWithTrailers({ 'grpc-status': h['grpc-status'], 'grpc-message': h['grpc-message'] })) return;
+    }
     res.destroy();
     return;
   }

@@ -18,6 +18,7 @@ import {
   type EventSource,
 } from './errors.ts';
 import { addResponseCors } from './filters/cors.ts';
+import { parseGrpcTimeout } from './grpc.ts';
 import { applyHeaderModifier, isDecimal, listToObject, type OutHeaders } from './headers.ts';
 import { sendMirror, teeBody } from './mirror.ts';
 import { H2Response, type H2Request } from './h2-stream.ts';
@@ -163,7 +164,15 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
   /** After the route's filters: pick the backend and send the request upstream. */
   proceed(): void {
     const route = this.route!;
-    if (route.requestMs > 0) this.requestTimer = setTimeout(onRequestTimeout, route.requestMs, this);
+    let deadline = route.requestMs > 0 ? route.requestMs : -1;
+    const grpcTimeout = this.req.headers['grpc-timeout'];
+    if (grpcTimeout !== undefined) {
+      // The gRPC client's deadline bounds the call here too: the backend's stream is reset when
+      // it passes and the client gets DEADLINE_EXCEEDED, whichever timeout is shorter.
+      const ms = parseGrpcTimeout(grpcTimeout);
+      if (ms >= 0 && (deadline < 0 || ms < deadline)) deadline = ms;
+    }
+    if (deadline >= 0) this.requestTimer = setTimeout(onRequestTimeout, deadline, this);
     const ref = route.picker?.pick();
     if (ref === undefined) return this.fail('NO_BACKEND');
     if (ref.kind === 'invalid') {

@@ -122,6 +122,15 @@ export class H2Response implements AnyResponse {
     if (!stream.readableEnded) stream.resume();
   }
 
+  endWithTrailers(trailers: OutgoingHttpHeaders): boolean {
+    const stream = this.stream;
+    if (!this.waitForTrailers || stream.writableEnded || stream.destroyed || stream.closed) return false;
+    this.trailers = trailers;
+    stream.end();
+    if (!stream.readableEnded) stream.resume();
+    return true;
+  }
+
   addTrailers(headers: OutgoingHttpHeaders): void {
     this.trailers = headers;
   }

@@ -9,7 +9,7 @@ export const SERVICE = 'fluxgate.test.Echo';
 
 const id = (b: Buffer): Buffer => b;
 
-function method(name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, Buffer> {
+export function method(name: string, requestStream: boolean, responseStream: boolean): grpc.MethodDefinition<Buffer, Buffer> {
   return {
     path: `/${SERVICE}/${name}`,
     requestStream,

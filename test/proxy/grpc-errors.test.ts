@@ -1,6 +1,7 @@
 /** gRPC answers for the proxy's own errors: status mapping, content-type detection, grpc-message encoding. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseGrpcTimeout } from '../../src/proxy/grpc.ts';
 import { encodeGrpcMessage, grpcErrorHeaders, grpcStatusOf, isGrpcContentType, sendError, type AnyResponse } from '../../src/proxy/errors.ts';
 
 test('HTTP status of a proxy-made error → gRPC status (Envoy-compatible table)', () => {
@@ -65,4 +66,13 @@ test('a Trailers-Only answer: HTTP 200, application/grpc, grpc-status and grpc-m
   assert.equal(sent!['grpc-message'], 'RATE_LIMITED: too many requests');
   assert.equal(sent!['retry-after'], '1');
   assert.deepEqual(grpcErrorHeaders(404, 'NO_ROUTE', 'no route matched the request', 'r')['grpc-status'], '12');
+});
+
+test('grpc-timeout parses to whole milliseconds, rounded up; malformed values give no deadline', () => {
+  const cases: [string | undefined, number][] = [
+    ['1H', 3_600_000], ['2M', 120_000], ['3S', 3000], ['150m', 150], ['1500u', 2], ['1n', 1], ['0m', 0],
+    ['99999999S', 99_999_999_000],
+    [undefined, -1], ['', -1], ['m', -1], ['10', -1], ['10x', -1], ['-1S', -1], ['1.5S', -1], ['123456789S', -1], [' 1S', -1],
+  ];
+  for (const [v, ms] of cases) assert.equal(parseGrpcTimeout(v), ms, String(v));
 });
