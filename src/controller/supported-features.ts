@@ -3,8 +3,11 @@
 // features whose conformance tests pass: add a name here only together with a passing
 // conformance report (conformance/reports/).
 
-/** Core features: every conformant implementation supports them. */
-const CORE = ['Gateway', 'HTTPRoute', 'ReferenceGrant'] as const;
+/**
+ * Core features: every conformant implementation supports them. GRPCRoute is the core of the
+ * GATEWAY-GRPC profile (its conformance tests pass: reports/).
+ */
+const CORE = ['Gateway', 'GRPCRoute', 'HTTPRoute', 'ReferenceGrant'] as const;
 
 /**
  * Extended features that the translator compiles and the proxy implements (see
@@ -15,6 +18,7 @@ const EXTENDED = [
   'GatewayHTTPListenerIsolation',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
   'GatewayPort8080',
+  'GRPCRouteNamedRouteRule',
   'HTTPRoute303RedirectStatusCode',
   'HTTPRoute307RedirectStatusCode',
   'HTTPRoute308RedirectStatusCode',
