@@ -301,6 +301,38 @@ export interface Backend {
   readonly protocol: BackendProtocol;
   /** Ready endpoints, sorted by address then port. Empty: requests answer 503. */
   readonly endpoints: readonly Endpoint[];
+  /**
+   * Active health checking of the endpoints (TrafficPolicy `spec.healthCheck`). Endpoints that
+   * fail it are taken out of load balancing until they pass again; when every endpoint fails,
+   * all of them get traffic (Envoy's panic mode), since "all unhealthy" more often means a bad
+   * probe than a dead service. Absent: every endpoint is used.
+   */
+  readonly healthCheck?: HealthCheck;
+}
+
+/** An active HTTP health check, probed per endpoint. */
+export interface HealthCheck {
+  /** `policy/<ns>/TrafficPolicy/<name>/healthCheck@<target>`: the policy attachment that set it. */
+  readonly id: string;
+  /** Request path (with query) of the probe, e.g. `/healthz`. */
+  readonly path: string;
+  /** Host header of the probe; absent: the endpoint's address and port. */
+  readonly host?: string;
+  /** Time between the end of one probe and the start of the next. */
+  readonly intervalMs: number;
+  /** A probe without a complete response head within this time failed. */
+  readonly timeoutMs: number;
+  /** Consecutive passing probes that bring an unhealthy endpoint back. */
+  readonly healthyThreshold: number;
+  /** Consecutive failing probes that take a healthy endpoint out. */
+  readonly unhealthyThreshold: number;
+  /** Response statuses that pass, as inclusive ranges, sorted. */
+  readonly expectedStatuses: readonly StatusRange[];
+}
+
+export interface StatusRange {
+  readonly min: number;
+  readonly max: number;
 }
 
 export interface Endpoint {

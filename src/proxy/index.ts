@@ -15,11 +15,13 @@ import { ListenerManager } from './listeners.ts';
 import { silentLogger, type ProxyLogger } from './logger.ts';
 import { compileTable, type CompiledTable } from './router.ts';
 import { UpstreamPools } from './upstream.ts';
+import { HealthChecker, type HealthSnapshot } from './health-check.ts';
 
 export { validateRegex } from './matchers.ts';
 export { normalisePath } from './path-normalise.ts';
 export { DEFAULT_LIMITS, type ProxyLimits } from './limits.ts';
 export type { ProxyLogger, LogFn } from './logger.ts';
+export type { HealthSnapshot } from './health-check.ts';
 
 export interface ProxyOptions {
   /** pino-compatible logger; default: silent. */
@@ -42,6 +44,8 @@ export interface Proxy {
   apply(table: RoutingTable): Promise<ApplyResult>;
   /** The table currently serving. */
   current(): RoutingTable | undefined;
+  /** Endpoints under active health checks, with their state. */
+  health(): readonly HealthSnapshot[];
   /** Graceful close: stop accepting, let in-flight requests finish (bounded), close pools. */
   close(): Promise<void>;
 }
@@ -51,6 +55,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
   const limits = resolveLimits(options.limits);
   const pools = new UpstreamPools(limits, logger);
   const listeners = new ListenerManager(limits, logger);
+  const checker = new HealthChecker(logger);
   let current: CompiledTable | undefined;
   let lastResult: ApplyResult | undefined;
   let chain: Promise<unknown> = Promise.resolve();
@@ -78,6 +83,11 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
         listeners: table.listeners.map((l) => ({ id: l.id, bound: false, error: `table rejected: ${message}` })),
       };
     }
+    // Probes follow the table: new checks start, ones it no longer uses stop.
+    for (const [id, health] of checker.sync(table.backends)) {
+      const b = compiled.backends.get(id);
+      if (b !== undefined) b.endpoints.health = health;
+    }
     const results = await listeners.apply(compiled);
     current = compiled;
     pools.retain(compiled.poolKeys);
@@ -95,9 +105,11 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     current() {
       return current?.source;
     },
+    health: () => checker.snapshot(),
     async close() {
       await chain;
       closed = true;
+      checker.close();
       await listeners.closeAll();
       await pools.closeAll();
     },

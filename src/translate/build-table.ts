@@ -1,7 +1,7 @@
 // Builds the RoutingTable: one IR Listener per socket (address, port), virtual hosts per
 // hostname with Gateway API listener isolation, routes in precedence order, and the backends
 // those routes use.
-import type { Backend, GatewayListener, Listener, ListenerProtocol, Route, RoutingTable, VirtualHost } from '../ir/index.ts';
+import type { Backend, GatewayListener, HealthCheck, Listener, ListenerProtocol, Route, RoutingTable, VirtualHost } from '../ir/index.ts';
 import { buildBackend, type BackendSource } from './backends.ts';
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
 import type { Graph } from './graph.ts';
@@ -76,6 +76,7 @@ export function buildTable(
 
   const grpcBackends = new Set<string>();
   const usedBackends = new Set<string>();
+  const healthChecks = new Map<string, { readonly id: string; readonly config: unknown }>();
   for (const p of placements) {
     if (!serves(p.listener)) continue;
     for (const address of p.listener.gateway.addresses) {
@@ -99,6 +100,7 @@ export function buildTable(
             usedBackends.add(i);
             if (r.origin.kind === 'GRPCRoute') grpcBackends.add(i);
           }
+          if (r.healthCheck !== undefined) noteHealthCheck(healthChecks, r.route, r.healthCheck);
         }
         return { id: `vhost/${v.owner.id}/${hostname}`, hostname, listenerId: v.owner.id, routes: routes.map((r) => r.route) };
       });
@@ -108,11 +110,27 @@ export function buildTable(
 
   const backends: Backend[] = [...usedBackends].sort(compareStrings).flatMap((id) => {
     const src = sources.get(id);
-    return src ? [buildBackend(graph, src, grpcBackends.has(id))] : [];
+    if (!src) return [];
+    const b = buildBackend(graph, src, grpcBackends.has(id));
+    const hc = healthChecks.get(id);
+    return [hc === undefined ? b : { ...b, healthCheck: { id: hc.id, ...(hc.config as Omit<HealthCheck, 'id'>) } }];
   });
   if (cache !== undefined) cache.vhostOrder = nextOrder;
   const body = { listeners: tableListeners, backends };
   return { version: tableVersion(body, cache), ...body };
+}
+
+/**
+ * A backend is one set of endpoints, whichever route sends to it, so it gets one health check:
+ * when policies on two routes of one backend disagree, the attachment id that sorts first wins
+ * (deterministic; the README says to give a shared backend one policy).
+ */
+function noteHealthCheck(out: Map<string, { readonly id: string; readonly config: unknown }>, route: Route, hc: { readonly id: string; readonly config: unknown }): void {
+  for (const b of route.backendRefs) {
+    if (b.kind !== 'backend') continue;
+    const prev = out.get(b.backendId);
+    if (prev === undefined || compareStrings(hc.id, prev.id) < 0) out.set(b.backendId, hc);
+  }
 }
 
 const backendIdsMemo = new WeakMap<Route, readonly string[]>();
