@@ -1,7 +1,8 @@
 /**
  * The data plane: compiles a RoutingTable (src/ir) and serves it on real sockets: HTTP/1.1,
  * HTTP/2 (h2c prior knowledge and TLS ALPN), TLS with SNI, WebSocket upgrades, weighted
- * backends over keep-alive undici pools, filters, timeouts and retries; and streams: TLS
+ * backends over keep-alive pools (own HTTP/1.1 and h2c clients), gRPC (proxy-made errors as gRPC
+ * status, grpc-timeout deadlines), filters, timeouts and retries; and streams: TLS
  * passthrough by SNI, TLS termination, TCP and UDP forwarding (stream-listeners.ts).
  *
  * Must not: import the translator, the controller or any Kubernetes type; compile anything or
