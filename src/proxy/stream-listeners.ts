@@ -230,6 +230,24 @@ export class StreamBinding implements SocketBinding {
   }
 }
 
+function bindDatagram(type: 'udp4' | 'udp6', address: string, port: number): Promise<DgramSocket> {
+  const socket = createSocket({ type, ipv6Only: false });
+  return new Promise((resolve, reject) => {
+    socket.once('error', (err) => {
+      try {
+        socket.close();
+      } catch {
+        // Never bound: nothing to close.
+      }
+      reject(err);
+    });
+    socket.bind({ address, port, exclusive: true }, () => {
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+  });
+}
+
 interface Session {
   readonly key: string;
   readonly routeKey: string;
@@ -267,16 +285,21 @@ export class DatagramBinding implements SocketBinding {
 
   async listen(): Promise<void> {
     const address = this.listener.source.address;
-    // All interfaces: one dual-stack socket, as node:net servers bind.
-    const type = address === '' || isIPv6(address) ? 'udp6' : 'udp4';
-    const socket = createSocket({ type, ipv6Only: false });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ address: address === '' ? '::' : address, port: this.listener.source.port, exclusive: true }, () => {
-        socket.removeListener('error', reject);
-        resolve();
-      });
-    });
+    const port = this.listener.source.port;
+    let socket: DgramSocket;
+    if (address !== '') {
+      socket = await bindDatagram(isIPv6(address) ? 'udp6' : 'udp4', address, port);
+    } else {
+      // All interfaces: one dual-stack socket, as node:net servers bind; IPv4 only where the
+      // host has no IPv6.
+      try {
+        socket = await bindDatagram('udp6', '::', port);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EINVAL') throw err;
+        socket = await bindDatagram('udp4', '0.0.0.0', port);
+      }
+    }
     socket.on('error', (err) => this.#logger.error({ listener: this.key, err: err.message }, 'listener error'));
     socket.on('message', (msg, rinfo) => this.#onMessage(msg, rinfo));
     this.#socket = socket;

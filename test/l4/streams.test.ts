@@ -389,3 +389,29 @@ test('UDP sessions end after the idle timeout: the next datagram is routed again
     server.close();
   }
 });
+
+test('a UDP listener without an address serves IPv4 clients on every interface', async () => {
+  const server = createSocket('udp4');
+  server.on('message', (msg, rinfo) => server.send(`echo:${msg.toString()}`, rinfo.port, rinfo.address));
+  await new Promise<void>((r) => server.bind(0, '127.0.0.1', r));
+  const gl = 'listener/default/gw/udp';
+  const { proxy, port } = await start(table([
+    socketListener('UDP', [{ id: gl, hostname: '*', certificates: [] }], [streamRoute('udproute/default/echo', gl, '*', [ref('backend/default/u/53')])], ''),
+  ], [backend('backend/default/u/53', [server.address().port], 'udp')]));
+  const client = createSocket('udp4');
+  try {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no reply')), 2000);
+      client.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m.toString());
+      });
+      client.send('x', port, '127.0.0.3');
+    });
+    assert.equal(reply, 'echo:x');
+  } finally {
+    client.close();
+    await proxy.close();
+    server.close();
+  }
+});
