@@ -3,6 +3,8 @@
 //
 //   npm run bench                  full run (~15 min), writes bench/RESULTS.md
 //   npm run bench -- --quick       short development run, writes bench/out/RESULTS.quick.md
+//   npm run bench -- --quick --rounds 1 --workloads h2-h2c,grpc --routes 1 --changes 0
+//                                  one short round of the HTTP/2 and gRPC workloads only
 import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,12 +15,12 @@ import {
   treeCpuSeconds, usePidFile,
 } from './lib/procs.ts';
 import type { Server } from './lib/procs.ts';
-import { BACKEND_BODY, FILTER_PATH, middlePath, ports } from './lib/configs.ts';
+import { BACKEND_BODY, FILTER_PATH, GRPC_PATH, GRPC_REQUEST, GRPC_RESPONSE, H2_PATH, middlePath, ports } from './lib/configs.ts';
 import {
   fluxgateConfigDir, portTaken, sh, snapshotFluxgate, startBackend, startBare, startFloor, startFluxgate, startNginxProxy, startNodeProxy,
 } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
-import { get, getH2c, runH2load, startWrk, waitFor200 } from './lib/load.ts';
+import { get, getH2c, postGrpc, runH2load, startWrk, waitFor200 } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
 import { measureConfigChanges } from './lib/config-change.ts';
 import type { ChangeResult } from './lib/config-change.ts';
@@ -36,6 +38,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     routes: { type: 'string', default: '1,1000,10000' },
     targets: { type: 'string', default: 'direct,nginx,bare,floor,node,fluxgate' },
+    workloads: { type: 'string' },
     connections: { type: 'string', default: '50' },
     changes: { type: 'string' },
     'port-base': { type: 'string', default: '18100' },
@@ -51,6 +54,7 @@ if (flags.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
     [--routes 1,1000,10000] [--targets direct,nginx,bare,floor,node,fluxgate] [--connections C]
     [--changes N] [--port-base P] [--results FILE] [--fluxgate-ref GIT_REF]
+    [--workloads h1,h1-latency,h2c,h2-h2c,grpc,h1-filter,h1-N]   only these workloads
     [--report-only RESULTS.json]   re-render the report from a saved run (no measuring)
   FluxGate runs from a snapshot of src/ taken at start (the working tree, or GIT_REF), so
   edits made in the tree during the run do not reach the processes being measured.
@@ -102,7 +106,8 @@ interface Workload {
   readonly connections: number;
   readonly seconds: number;
   readonly targets: readonly TargetName[];
-  readonly check: 'plain' | 'filter';
+  /** plain: GET answering the backend's body; filter: and the filter headers; grpc: a unary call. */
+  readonly check: 'plain' | 'filter' | 'grpc';
 }
 
 const all: readonly TargetName[] = ['direct', 'nginx', 'floor', 'node', 'fluxgate'];
@@ -112,12 +117,17 @@ const WORKLOADS: Workload[] = ([
   { id: 'h1', title: `HTTP/1.1 keep-alive, ${CONNECTIONS} connections, 1 route`, proto: 'h1', routes: 1, path: middlePath(1), connections: CONNECTIONS, seconds: SECONDS, targets: [...all, ...calibration], check: 'plain' },
   { id: 'h1-latency', title: 'HTTP/1.1 keep-alive, 1 connection (latency), 1 route', proto: 'h1', routes: 1, path: middlePath(1), connections: 1, seconds: LATENCY_SECONDS, targets: all, check: 'plain' },
   { id: 'h2c', title: 'h2c prior knowledge, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: middlePath(1), connections: 5, seconds: SECONDS, targets: all.filter((t) => t !== 'floor'), check: 'plain' },
+  // HTTP/2 end to end (h2c client, h2c backend): nginx proxies it with grpc_pass, the only
+  // HTTP/2 upstream client it has; the Node proxy (HTTP/1.1 upstreams) is left out.
+  { id: 'h2-h2c', title: 'h2c to the proxy and h2c to the backend, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: H2_PATH, connections: 5, seconds: SECONDS, targets: ['direct', 'nginx', 'fluxgate'], check: 'plain' },
+  { id: 'grpc', title: 'gRPC unary (POST, framed message, trailers), 5 connections x 10 streams, GRPCRoute', proto: 'h2c', routes: 1, path: GRPC_PATH, connections: 5, seconds: SECONDS, targets: ['direct', 'nginx', 'fluxgate'], check: 'grpc' },
   { id: 'h1-filter', title: `HTTP/1.1, ${CONNECTIONS} connections, request+response header filter`, proto: 'h1', routes: 1, path: FILTER_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'filter' },
   ...SIZES.filter((n) => n > 1).map((n): Workload => ({
     id: `h1-${n}`, title: `HTTP/1.1, ${CONNECTIONS} connections, ${n} routes (middle one requested)`, proto: 'h1', routes: n, path: middlePath(n),
     connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'plain',
   })),
-] as Workload[]).map((w): Workload => ({ ...w, targets: w.targets.filter((t) => TARGETS.includes(t)) })).filter((w) => w.targets.length > 0);
+] as Workload[]).map((w): Workload => ({ ...w, targets: w.targets.filter((t) => TARGETS.includes(t)) }))
+  .filter((w) => w.targets.length > 0 && (flags.workloads === undefined || flags.workloads.split(',').includes(w.id)));
 
 // ---- servers ------------------------------------------------------------------------------
 const servers = new Map<string, Server>();
@@ -135,6 +145,8 @@ function origin(t: TargetName, n: number, proto: 'h1' | 'h2c'): string {
 }
 
 let fluxgateSource = 'not run';
+/** The gRPC request message h2load sends (written at start into the run's folder). */
+let grpcRequestFile = '';
 
 function allPorts(): number[] {
   const list = [P.backendH1, P.backendH2c, P.floor, P.bare];
@@ -174,6 +186,14 @@ async function startAll(c: Ctx): Promise<Map<string, string>> {
 async function sanity(w: Workload, t: TargetName): Promise<string | undefined> {
   const url = `${origin(t, w.routes, w.proto)}${w.path}`;
   try {
+    if (w.check === 'grpc') {
+      const g = await postGrpc(url, GRPC_REQUEST);
+      if (g.status !== 200) return `${url}: status ${g.status}`;
+      const status = g.trailers['grpc-status'] ?? g.headers['grpc-status'];
+      if (status !== '0') return `${url}: grpc-status ${String(status)} ${String(g.trailers['grpc-message'] ?? g.headers['grpc-message'] ?? '')}`;
+      if (!g.body.equals(GRPC_RESPONSE)) return `${url}: unexpected gRPC answer ${g.body.toString('hex').slice(0, 80)}`;
+      return undefined;
+    }
     const r = w.proto === 'h1' ? await get(url) : await getH2c(url);
     if (r.status !== 200) return `${url}: status ${r.status}`;
     if (r.body !== BACKEND_BODY) return `${url}: unexpected body ${JSON.stringify(r.body.slice(0, 80))}`;
@@ -199,7 +219,8 @@ async function measure(w: Workload, t: TargetName, seconds: number, round: numbe
   if (w.proto === 'h1') {
     r = await startWrk({ url, connections: w.connections, seconds, core: LOAD_CORE }).done;
   } else {
-    r = await runH2load({ url, clients: w.connections, streams: 10, seconds, core: LOAD_CORE });
+    const grpc = w.check === 'grpc' ? { dataFile: grpcRequestFile, headers: ['content-type: application/grpc', 'te: trailers'] } : {};
+    r = await runH2load({ url, clients: w.connections, streams: 10, seconds, core: LOAD_CORE, ...grpc });
   }
   const cpu1 = treeCpuSeconds(proxy.pid);
   const b1 = treeCpuSeconds(backend.pid);
@@ -285,6 +306,8 @@ async function main(): Promise<number> {
   log(`proxy under test on core ${PROXY_CORE}, load generator + backend + this script on core ${LOAD_CORE}`);
 
   const loadBefore = loadAverage();
+  grpcRequestFile = join(work, 'grpc-request.bin');
+  writeFileSync(grpcRequestFile, GRPC_REQUEST);
   const ctx: Ctx = { repo: REPO, work, ports: P, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, lifetimeSec: lifetime, node: NODE };
   const problems = await startAll(ctx);
   for (const [k, why] of problems) log(`WARNING ${k} ${why}`);

@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
-  fluxgateBaseYaml, fluxgateRoutesYaml, nginxBackendConf, nginxProxyConf, nginxRoutesConf, nodeProxySpec,
+  fluxgateBaseYaml, fluxgateRoutesYaml, nginxBackendConf, nginxBackendFiles, nginxProxyConf, nginxRoutesConf, nodeProxySpec,
 } from './configs.ts';
 import type { Ports } from './configs.ts';
 import { startServer } from './procs.ts';
@@ -50,6 +50,10 @@ export function startBackend(c: Ctx): Server {
   const dir = join(c.work, 'backend');
   mkdirSync(dir, { recursive: true });
   const conf = writeFile(join(dir, 'nginx.conf'), nginxBackendConf(dir, c.ports));
+  for (const [rel, data] of Object.entries(nginxBackendFiles())) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), data);
+  }
   return startServer({ name: 'backend', core: c.loadCore, cmd: 'nginx', args: ['-p', dir, '-e', 'stderr', '-c', conf], log: logPath(c, 'backend'), lifetimeSec: c.lifetimeSec });
 }
 
