@@ -95,7 +95,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     admin = await startAdminServer(options.metricsAddress, {
       ready: () => pipeline.snapshot().table !== undefined,
       config: () => redactTable(pipeline.snapshot().table),
-      status: () => ({ controller: controller.state(), objects: pipeline.snapshot().statuses }),
+      status: () => ({ controller: controller.state(), objects: pipeline.snapshot().statuses, endpointHealth: proxy.health() }),
     }, metrics.registry);
     logger.info({ url: admin.url }, 'admin endpoint listening');
   }
