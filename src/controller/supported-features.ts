@@ -45,7 +45,13 @@ const EXTENDED = [
   'HTTPRouteSchemeRedirect',
 ] as const;
 
+/**
+ * Stream routes (TLS, TCP listeners): core of the GATEWAY-TLS and GATEWAY-TCP profiles, and the
+ * TLSRoute extended modes (termination, and Passthrough with Terminate on one port).
+ */
+const STREAMS = ['TCPRoute', 'TLSRoute', 'TLSRouteModeMixed', 'TLSRouteModeTerminate'] as const;
+
 /** Sorted ascending by name, as the GatewayClass API requires. */
 export function supportedFeatures(): { name: string }[] {
-  return [...CORE, ...EXTENDED].sort().map((name) => ({ name }));
+  return [...CORE, ...EXTENDED, ...STREAMS].sort().map((name) => ({ name }));
 }
