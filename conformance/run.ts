@@ -6,7 +6,7 @@
 // prints passed/failed/skipped per profile, stops the controller. Exits non-zero on any
 // failed test, on a report that disagrees with the test results, or when the run broke off.
 //
-//   npm run conformance                                   # GATEWAY-HTTP and GATEWAY-GRPC, report written
+//   npm run conformance                                   # GATEWAY-HTTP, -GRPC, -TLS, -TCP; report written
 //   npm run conformance -- --run HTTPRouteSimpleSameNamespace
 //   CONFORMANCE_PROFILES=GATEWAY-HTTP,GATEWAY-GRPC npm run conformance
 //   npm run conformance -- --skip A,B -- -debug           # after a second --: upstream flags
@@ -21,7 +21,8 @@ import { checkReport, collectResults, formatSummary, parseGoTestLine, reportFile
 import type { ConformanceReport, GoTestEvent } from './results.ts';
 
 const USAGE = `usage: npm run conformance -- [options] [-- upstream flags]
-  --profiles P1,P2    conformance profiles (env CONFORMANCE_PROFILES; default GATEWAY-HTTP,GATEWAY-GRPC)
+  --profiles P1,P2    conformance profiles (env CONFORMANCE_PROFILES; default
+                      GATEWAY-HTTP,GATEWAY-GRPC,GATEWAY-TLS,GATEWAY-TCP)
   --run NAME          run one upstream test, e.g. HTTPRouteSimpleSameNamespace (env CONFORMANCE_RUN);
                       no report is written
   --skip A,B          upstream tests to skip (env CONFORMANCE_SKIP); they show as skipped in the report
@@ -114,7 +115,10 @@ if (values.help) {
 }
 // One report file holds every profile of a run, so the default run covers every profile the
 // report in conformance/reports/ shows (a GATEWAY-HTTP-only run would drop the others).
-const profiles = values.profiles ?? process.env.CONFORMANCE_PROFILES ?? 'GATEWAY-HTTP,GATEWAY-GRPC';
+// GATEWAY-UDP is left out until UDPRoute is claimed: the suite adds a profile's core features
+// to the claimed ones, so its UDPRoute test (coredns backend) would run and fail on a cluster
+// without coredns (KNOWN-FAILURES.md).
+const profiles = values.profiles ?? process.env.CONFORMANCE_PROFILES ?? 'GATEWAY-HTTP,GATEWAY-GRPC,GATEWAY-TLS,GATEWAY-TCP';
 const runTest = values.run ?? process.env.CONFORMANCE_RUN ?? '';
 const skipTests = values.skip ?? process.env.CONFORMANCE_SKIP ?? '';
 const timeout = values.timeout ?? process.env.CONFORMANCE_TIMEOUT ?? '90m';
