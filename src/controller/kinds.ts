@@ -36,6 +36,9 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { kind: 'UDPRoute', group: GATEWAY_GROUP, versions: ['v1', 'v1alpha2'], plural: 'udproutes', namespaced: true, list: 'udpRoutes', optional: true },
   // ReferenceGrant is served as v1 since Gateway API v1.5; v1beta1 has the same shape.
   { kind: 'ReferenceGrant', group: GATEWAY_GROUP, versions: ['v1', 'v1beta1'], plural: 'referencegrants', namespaced: true, list: 'referenceGrants' },
+  // GEP-1713 ListenerSet, v1 since Gateway API v1.5: optional, so a cluster with older CRDs
+  // keeps working without it.
+  { kind: 'ListenerSet', group: GATEWAY_GROUP, versions: ['v1'], plural: 'listenersets', namespaced: true, list: 'listenerSets', optional: true },
   { kind: 'Namespace', group: '', versions: ['v1'], plural: 'namespaces', namespaced: false, list: 'namespaces' },
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services', namespaced: true, list: 'services' },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices', namespaced: true, list: 'endpointSlices' },

@@ -40,7 +40,7 @@ interface Index {
 }
 
 const ROUTE_KINDS = new Set(['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute']);
-const INDEX_KINDS = new Set(['GatewayClass', 'Gateway', ...ROUTE_KINDS, ...PLUGIN_KINDS]);
+const INDEX_KINDS = new Set(['GatewayClass', 'Gateway', 'ListenerSet', ...ROUTE_KINDS, ...PLUGIN_KINDS]);
 
 export function createRelevance(store: Store, controllerName: string): Relevance {
   let index: Index | undefined;
@@ -62,6 +62,8 @@ export function createRelevance(store: Store, controllerName: string): Relevance
         if (from === 'Selector') idx.namespaceSelectors = true;
       }
     }
+    // A ListenerSet's certificates; whether its parent is ours is the translator's question.
+    for (const set of store.list('ListenerSet')) collectRefs(spec(set), set.metadata?.namespace ?? '', CERT_KEYS, 'Secret', idx.secrets);
     for (const kind of ROUTE_KINDS) {
       for (const route of store.list(kind)) {
         if (!attachesToOurs(route, idx.ourGateways)) continue;
@@ -166,6 +168,8 @@ export function attachesToOurs(route: KubeObject, ourGateways: ReadonlySet<strin
   const ns = route.metadata?.namespace ?? '';
   return asArray(spec(route).parentRefs).some((p) => {
     const ref = p as Ref;
+    // ListenerSets are few: a route attached to one is treated as possibly ours.
+    if ((ref.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && ref.kind === 'ListenerSet') return true;
     if ((ref.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (ref.kind ?? 'Gateway') !== 'Gateway') return false;
     return ourGateways.has(`${ref.namespace ?? ns}/${ref.name ?? ''}`);
   });

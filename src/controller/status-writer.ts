@@ -91,6 +91,9 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
           const { addresses: _bound, ...rest } = merged;
           return addresses.length > 0 ? { ...rest, addresses: [...addresses] } : rest;
         } });
+      } else if (s.kind === 'ListenerSet') {
+        // GEP-1713: a set of ours (its parent Gateway is ours) is entirely ours, like a Gateway.
+        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeOwnedStatus(s.status, e, t) });
       } else if (ROUTE_KINDS.includes(s.kind)) {
         const parents = (s.status as { parents?: unknown } | undefined)?.parents;
         out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeRouteStatus(parents, e, controllerName, s.namespace ?? '', t) });

@@ -82,6 +82,7 @@ export function createResourceBuilder(): ResourceBuilder {
         gatewayClasses: lists.gatewayClasses ?? [], gateways: lists.gateways ?? [], httpRoutes: lists.httpRoutes ?? [],
         grpcRoutes: lists.grpcRoutes ?? [], referenceGrants: lists.referenceGrants ?? [], namespaces: lists.namespaces ?? [],
         services: lists.services ?? [], endpointSlices: lists.endpointSlices ?? [], secrets: lists.secrets ?? [],
+        listenerSets: lists.listenerSets ?? [],
         trafficPolicies: lists.trafficPolicies ?? [], authPolicies: lists.authPolicies ?? [], consumers: lists.consumers ?? [],
         tlsRoutes: lists.tlsRoutes ?? [], tcpRoutes: lists.tcpRoutes ?? [], udpRoutes: lists.udpRoutes ?? [],
       } as unknown as Resources;

@@ -6,6 +6,7 @@ import { TLSRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.
 import { TCPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/TCPRoute';
 import { UDPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/UDPRoute';
 import { ReferenceGrant } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrant';
+import { ListenerSet } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ListenerSet';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Secret } from 'kubernetes-models/v1/Secret';
@@ -53,6 +54,7 @@ const KINDS = {
   'gateway.networking.k8s.io/TCPRoute': { model: asAlpha2(TCPRoute), list: 'tcpRoutes', namespaced: true },
   'gateway.networking.k8s.io/UDPRoute': { model: asAlpha2(UDPRoute), list: 'udpRoutes', namespaced: true },
   'gateway.networking.k8s.io/ReferenceGrant': { model: ReferenceGrant, list: 'referenceGrants', namespaced: true },
+  'gateway.networking.k8s.io/ListenerSet': { model: ListenerSet, list: 'listenerSets', namespaced: true },
   '/Namespace': { model: Namespace, list: 'namespaces', namespaced: false },
   '/Service': { model: Service, list: 'services', namespaced: true },
   '/Secret': { model: Secret, list: 'secrets', namespaced: true },

@@ -61,6 +61,7 @@ export function sanitize(r: unknown): Resources {
     gatewayClasses: list(o.gatewayClasses), gateways: list(o.gateways), httpRoutes: list(o.httpRoutes),
     grpcRoutes: list(o.grpcRoutes), referenceGrants: list(o.referenceGrants), namespaces: list(o.namespaces),
     services: list(o.services), endpointSlices: list(o.endpointSlices), secrets: list(o.secrets),
+    listenerSets: list(o.listenerSets),
     trafficPolicies: list(o.trafficPolicies), authPolicies: list(o.authPolicies), consumers: list(o.consumers),
     tlsRoutes: list(o.tlsRoutes), tcpRoutes: list(o.tcpRoutes), udpRoutes: list(o.udpRoutes),
   };

@@ -12,6 +12,7 @@ import type { INamespace } from 'kubernetes-models/v1/Namespace';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
+import type { IListenerSet } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ListenerSet';
 
 export type GatewayClass = IGatewayClass;
 export type Gateway = IGateway;
@@ -27,6 +28,8 @@ export type Namespace = INamespace;
 export type Service = IService;
 export type Secret = ISecret;
 export type EndpointSlice = IEndpointSlice;
+/** GEP-1713: listeners added to a Gateway from another object (v1 since Gateway API v1.5). */
+export type ListenerSet = IListenerSet;
 
 /** A fluxgate.io/v1alpha1 object (TrafficPolicy, AuthPolicy, Consumer); its spec is read defensively. */
 export interface FluxgateObject {
@@ -56,6 +59,8 @@ export interface Resources {
   readonly services: readonly Service[];
   readonly endpointSlices: readonly EndpointSlice[];
   readonly secrets: readonly Secret[];
+  /** Optional: ListenerSets (GEP-1713); front ends without them leave them out. */
+  readonly listenerSets?: readonly ListenerSet[];
   /** Optional: front ends without plugin support leave them out. */
   readonly trafficPolicies?: readonly TrafficPolicy[];
   readonly authPolicies?: readonly AuthPolicy[];

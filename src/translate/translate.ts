@@ -7,6 +7,7 @@ import { gatewayClassStatus, gatewayStatus, routeStatus, routeUsable, CONTROLLER
 import { contextOf, sameContext, type RouteMemo, cacheState } from './cache.ts';
 import { buildGraph, sanitize, type Graph } from './graph.ts';
 import { buildGateways, isStreamKind, markConflicts, type GatewayInfo, type ListenerInfo, type RouteKind } from './listeners.ts';
+import { buildListenerSets, listenerSetStatus, withAttachedListenerSets, type ListenerSetIndex, type ListenerSetInfo } from './listener-sets.ts';
 import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
@@ -26,6 +27,9 @@ interface ContextState {
   readonly graph: Graph;
   readonly gateways: readonly GatewayInfo[];
   readonly gatewayByKey: ReadonlyMap<string, GatewayInfo>;
+  /** ListenerSets of our Gateways (GEP-1713), in precedence order. */
+  readonly listenerSets: readonly ListenerSetInfo[];
+  readonly listenerSetByKey: ListenerSetIndex;
 }
 
 function buildContext(resources: Resources, options: TranslateOptions, controllerName: string): ContextState {
@@ -33,7 +37,12 @@ function buildContext(resources: Resources, options: TranslateOptions, controlle
   const graph: Graph = { ...base, policies: buildPolicyIndex(base, options?.plugins) };
   const gateways = buildGateways(graph, options);
   markConflicts(gateways);
-  return { graph, gateways, gatewayByKey: new Map(gateways.map((g) => [`${g.meta.namespace}/${g.meta.name}`, g])) };
+  // After the Gateways' own conflicts: their listeners take precedence over any set's.
+  const listenerSets = buildListenerSets(graph, gateways, options);
+  return {
+    graph, gateways, gatewayByKey: new Map(gateways.map((g) => [`${g.meta.namespace}/${g.meta.name}`, g])),
+    listenerSets, listenerSetByKey: new Map(listenerSets.map((s) => [`${s.meta.namespace}/${s.meta.name}`, s])),
+  };
 }
 
 /**
@@ -55,12 +64,13 @@ export function translate(input: Resources, options: TranslateOptions): Translat
     ctx = { ...(state.context.value as ContextState), graph: { ...(state.context.value as ContextState).graph, resources } };
     // attachedRoutes is recounted from every route below, cached or not.
     for (const g of ctx.gateways) for (const l of g.listeners) l.attached.clear();
+    for (const set of ctx.listenerSets) for (const l of set.listeners) l.attached.clear();
     memos = state.routes;
   } else {
     ctx = buildContext(resources, options, controllerName);
     memos = new WeakMap();
   }
-  const { graph, gateways, gatewayByKey } = ctx;
+  const { graph, gateways, gatewayByKey, listenerSets, listenerSetByKey } = ctx;
 
   const placements: Placement[] = [];
   const streamPlacements: StreamPlacement[] = [];
@@ -82,7 +92,7 @@ export function translate(input: Resources, options: TranslateOptions): Translat
       if (memo === undefined || memo.routeKey !== routeKey) {
         memo = isStreamKind(kind)
           ? translateStreamRoute(graph, gatewayByKey, route, kind, routeKey, controllerName)
-          : translateRoute(graph, gatewayByKey, route, kind, routeKey, validateRegex, controllerName);
+          : translateRoute(graph, gatewayByKey, route, kind, routeKey, validateRegex, controllerName, listenerSetByKey);
         if (typeof route === 'object' && route !== null) memos.set(route, memo);
       } else {
         for (const l of memo.countedOn as ListenerInfo[]) l.attached.add(routeKey);
@@ -94,11 +104,12 @@ export function translate(input: Resources, options: TranslateOptions): Translat
     }
   }
 
-  const allListeners = gateways.flatMap((g) => g.listeners);
+  const allListeners = [...gateways.flatMap((g) => g.listeners), ...listenerSets.flatMap((s) => s.listeners)];
   const table = withStreamRoutes(buildTable(graph, allListeners, placements, sources, state), graph, allListeners, streamPlacements, sources);
   const statuses: ObjectStatus[] = [
     ...graph.ourClassObjects.map(gatewayClassStatus),
-    ...gateways.map(gatewayStatus),
+    ...withAttachedListenerSets(gateways.map(gatewayStatus), gateways, listenerSets),
+    ...listenerSets.map(listenerSetStatus),
     ...routeStatuses,
     ...(graph.policies === undefined ? [] : policyStatuses(graph, graph.policies, controllerName)),
   ].sort(compareStatuses);
@@ -112,11 +123,11 @@ export function translate(input: Resources, options: TranslateOptions): Translat
 /** Everything one route contributes, given the context. */
 function translateRoute(
   graph: Graph, gatewayByKey: ReadonlyMap<string, GatewayInfo>, route: unknown, kind: RouteKind, routeKey: string,
-  validateRegex: RegexCheck, controllerName: string,
+  validateRegex: RegexCheck, controllerName: string, listenerSetByKey?: ListenerSetIndex,
 ): RouteMemo {
   const m = meta(route);
   const countedOn: ListenerInfo[] = [];
-  const parents = attachRoute(graph, gatewayByKey, route, kind, m.namespace, routeKey, countedOn);
+  const parents = attachRoute(graph, gatewayByKey, route, kind, m.namespace, routeKey, countedOn, listenerSetByKey);
   if (parents.length === 0) return { kind, routeKey, countedOn, sources: [], placements: [], status: undefined }; // not ours
   let input: RouteStatusInput;
   let sources: readonly BackendSource[] = [];

@@ -10,7 +10,7 @@ import { pluginValidators } from '../../src/plugins/validators.ts';
 const LISTS: Record<string, keyof Resources> = {
   GatewayClass: 'gatewayClasses', Gateway: 'gateways', HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes',
   ReferenceGrant: 'referenceGrants', Namespace: 'namespaces', Service: 'services',
-  EndpointSlice: 'endpointSlices', Secret: 'secrets',
+  EndpointSlice: 'endpointSlices', Secret: 'secrets', ListenerSet: 'listenerSets',
   TrafficPolicy: 'trafficPolicies', AuthPolicy: 'authPolicies', Consumer: 'consumers',
   TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', UDPRoute: 'udpRoutes',
 };
