@@ -415,3 +415,40 @@ test('a UDP listener without an address serves IPv4 clients on every interface',
     server.close();
   }
 });
+
+test('config change: a UDP session whose route was removed ends; one whose route stays keeps its backend', async () => {
+  const servers = await Promise.all(['u1', 'u2'].map(async (name) => {
+    const s = createSocket('udp4');
+    s.on('message', (msg, rinfo) => s.send(`${name}:${msg.toString()}`, rinfo.port, rinfo.address));
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    return s;
+  }));
+  const gl = 'listener/default/gw/udp';
+  const backends = [backend('backend/default/u1/53', [servers[0]!.address().port], 'udp'), backend('backend/default/u2/53', [servers[1]!.address().port], 'udp')];
+  const withRoute = (id: string, to: string): RoutingTable => table([
+    socketListener('UDP', [{ id: gl, hostname: '*', certificates: [] }], [streamRoute(id, gl, '*', [ref(to)])]),
+  ], backends);
+  const { proxy, port } = await start(withRoute('udproute/default/a', 'backend/default/u1/53'));
+  const client = createSocket('udp4');
+  const ask = (text: string): Promise<string> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no reply')), 2000);
+    client.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m.toString());
+    });
+    client.send(text, port, '127.0.0.1');
+  });
+  try {
+    assert.equal(await ask('1'), 'u1:1');
+    // Same route id, new backend for new sessions: this client's session stays on u1.
+    await proxy.apply(withRoute('udproute/default/a', 'backend/default/u2/53'));
+    assert.equal(await ask('2'), 'u1:2');
+    // The route is replaced by another one: the session ends and the next datagram is routed anew.
+    await proxy.apply(withRoute('udproute/default/b', 'backend/default/u2/53'));
+    assert.equal(await ask('3'), 'u2:3');
+  } finally {
+    client.close();
+    await proxy.close();
+    for (const s of servers) s.close();
+  }
+});
