@@ -21,6 +21,7 @@ import {
 } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
 import { get, getH2c, postGrpc, runH2load, startWrk, waitFor200 } from './lib/load.ts';
+import { BENCH_API_KEY, BENCH_KEY_HEADER, KEY_AUTH_PATH, RATE_LIMIT_HEADER, RATE_LIMIT_PATH } from './lib/plugins.ts';
 import type { LoadResult } from './lib/load.ts';
 import { measureConfigChanges } from './lib/config-change.ts';
 import type { ChangeResult } from './lib/config-change.ts';
@@ -54,7 +55,8 @@ if (flags.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
     [--routes 1,1000,10000] [--targets direct,nginx,bare,floor,node,fluxgate] [--connections C]
     [--changes N] [--port-base P] [--results FILE] [--fluxgate-ref GIT_REF]
-    [--workloads h1,h1-latency,h2c,h2-h2c,grpc,h1-filter,h1-N]   only these workloads
+    [--workloads h1,h1-latency,h2c,h2-h2c,grpc,h1-filter,h1-ratelimit,h1-ratelimit-keyauth,h1-N]
+                                   only these workloads
     [--report-only RESULTS.json]   re-render the report from a saved run (no measuring)
   FluxGate runs from a snapshot of src/ taken at start (the working tree, or GIT_REF), so
   edits made in the tree during the run do not reach the processes being measured.
@@ -106,8 +108,13 @@ interface Workload {
   readonly connections: number;
   readonly seconds: number;
   readonly targets: readonly TargetName[];
-  /** plain: GET answering the backend's body; filter: and the filter headers; grpc: a unary call. */
-  readonly check: 'plain' | 'filter' | 'grpc';
+  /**
+   * plain: GET answering the backend's body; filter: and the filter headers; grpc: a unary
+   * call; plugin: and the rate limiter's headers (the plugins ran).
+   */
+  readonly check: 'plain' | 'filter' | 'grpc' | 'plugin';
+  /** Request headers the load sends (`name: value`). */
+  readonly headers?: readonly string[];
 }
 
 const all: readonly TargetName[] = ['direct', 'nginx', 'floor', 'node', 'fluxgate'];
@@ -122,6 +129,9 @@ const WORKLOADS: Workload[] = ([
   { id: 'h2-h2c', title: 'h2c to the proxy and h2c to the backend, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: H2_PATH, connections: 5, seconds: SECONDS, targets: ['direct', 'nginx', 'fluxgate'], check: 'plain' },
   { id: 'grpc', title: 'gRPC unary (POST, framed message, trailers), 5 connections x 10 streams, GRPCRoute', proto: 'h2c', routes: 1, path: GRPC_PATH, connections: 5, seconds: SECONDS, targets: ['direct', 'nginx', 'fluxgate'], check: 'grpc' },
   { id: 'h1-filter', title: `HTTP/1.1, ${CONNECTIONS} connections, request+response header filter`, proto: 'h1', routes: 1, path: FILTER_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'filter' },
+  // Plugins (issue 7): compared with FluxGate's own `h1` (plugins off) of the same round.
+  { id: 'h1-ratelimit', title: `HTTP/1.1, ${CONNECTIONS} connections, local rate limit (TrafficPolicy)`, proto: 'h1', routes: 1, path: RATE_LIMIT_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: ['fluxgate'], check: 'plugin' },
+  { id: 'h1-ratelimit-keyauth', title: `HTTP/1.1, ${CONNECTIONS} connections, key-auth + per-consumer rate limit`, proto: 'h1', routes: 1, path: KEY_AUTH_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: ['fluxgate'], check: 'plugin', headers: [BENCH_KEY_HEADER] },
   ...SIZES.filter((n) => n > 1).map((n): Workload => ({
     id: `h1-${n}`, title: `HTTP/1.1, ${CONNECTIONS} connections, ${n} routes (middle one requested)`, proto: 'h1', routes: n, path: middlePath(n),
     connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'plain',
@@ -194,8 +204,9 @@ async function sanity(w: Workload, t: TargetName): Promise<string | undefined> {
       if (!g.body.equals(GRPC_RESPONSE)) return `${url}: unexpected gRPC answer ${g.body.toString('hex').slice(0, 80)}`;
       return undefined;
     }
-    const r = w.proto === 'h1' ? await get(url) : await getH2c(url);
+    const r = w.proto === 'h1' ? await get(url, 2000, undefined, w.headers === undefined ? {} : { apikey: BENCH_API_KEY }) : await getH2c(url);
     if (r.status !== 200) return `${url}: status ${r.status}`;
+    if (w.check === 'plugin' && r.headers[RATE_LIMIT_HEADER] === undefined) return `${url}: no ${RATE_LIMIT_HEADER} header: the rate limit did not run`;
     if (r.body !== BACKEND_BODY) return `${url}: unexpected body ${JSON.stringify(r.body.slice(0, 80))}`;
     if (w.check === 'filter') {
       if (r.headers['x-bench-response'] !== 'set') return `${url}: response header filter missing (x-bench-response=${String(r.headers['x-bench-response'])})`;
@@ -217,7 +228,7 @@ async function measure(w: Workload, t: TargetName, seconds: number, round: numbe
   const load0 = loadAverage()[0] as number;
   let r: LoadResult;
   if (w.proto === 'h1') {
-    r = await startWrk({ url, connections: w.connections, seconds, core: LOAD_CORE }).done;
+    r = await startWrk({ url, connections: w.connections, seconds, core: LOAD_CORE, ...(w.headers === undefined ? {} : { headers: w.headers }) }).done;
   } else {
     const grpc = w.check === 'grpc' ? { dataFile: grpcRequestFile, headers: ['content-type: application/grpc', 'te: trailers'] } : {};
     r = await runH2load({ url, clients: w.connections, streams: 10, seconds, core: LOAD_CORE, ...grpc });

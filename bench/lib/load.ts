@@ -47,10 +47,14 @@ export interface WrkOptions {
   readonly seconds: number;
   readonly core: number;
   readonly timeoutSec?: number;
+  /** Extra request headers, `name: value` (wrk -H). */
+  readonly headers?: readonly string[];
 }
 
 export function startWrk(o: WrkOptions): RunningTool {
-  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, `--timeout`, `${o.timeoutSec ?? 5}s`, '-s', WRK_LUA, o.url];
+  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, `--timeout`, `${o.timeoutSec ?? 5}s`, '-s', WRK_LUA];
+  for (const h of o.headers ?? []) args.push('-H', h);
+  args.push(o.url);
   const r = run('wrk', args, o.core, o.seconds + 30);
   const done = r.done.then((out) => {
     const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
@@ -130,9 +134,9 @@ export interface ProbeResult {
 const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 /** One GET over HTTP/1.1 (keep-alive agent), bounded by `timeoutMs`. */
-export function get(url: string, timeoutMs = 2000, agent: Agent = probeAgent): Promise<ProbeResult> {
+export function get(url: string, timeoutMs = 2000, agent: Agent = probeAgent, headers: Record<string, string> = {}): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent, timeout: timeoutMs }, (res) => {
+    const req = httpRequest(url, { agent, timeout: timeoutMs, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });

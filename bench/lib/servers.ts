@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import {
   fluxgateBaseYaml, fluxgateRoutesYaml, nginxBackendConf, nginxBackendFiles, nginxProxyConf, nginxRoutesConf, nodeProxySpec,
 } from './configs.ts';
+import { fluxgatePluginYaml } from './plugins.ts';
 import type { Ports } from './configs.ts';
 import { startServer } from './procs.ts';
 import type { Server } from './procs.ts';
@@ -109,6 +110,7 @@ export function startFluxgate(c: Ctx, src: string, n: number, nodeArgs: readonly
   mkdirSync(dir, { recursive: true });
   writeFile(join(dir, 'base.yaml'), fluxgateBaseYaml(c.ports, n));
   writeFile(join(dir, 'routes.yaml'), fluxgateRoutesYaml(n));
+  writeFile(join(dir, 'plugins.yaml'), fluxgatePluginYaml('bench'));
   return startServer({
     name: `fluxgate-${n}`, core: c.proxyCore, cmd: c.node,
     args: [...nodeArgs, join(src, 'src', 'main.ts'), 'serve', '--config', dir, '--bind-address', '127.0.0.1', '--admin-address', `127.0.0.1:${c.ports.fluxgate(n).admin}`],
