@@ -45,6 +45,10 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   // Helm release records can be megabytes each and service-account tokens are never a
   // certificate or a credential a route references: neither is kept.
   { kind: 'Secret', group: '', versions: ['v1'], plural: 'secrets', namespaced: true, list: 'secrets', fieldSelector: 'type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token' },
+  // CA bundles for frontend and backend TLS validation. ConfigMaps can only be filtered by name
+  // on the server; relevance keeps unreferenced ones from causing rebuilds.
+  { kind: 'ConfigMap', group: '', versions: ['v1'], plural: 'configmaps', namespaced: true, list: 'configMaps' },
+  { kind: 'BackendTLSPolicy', group: GATEWAY_GROUP, versions: ['v1', 'v1alpha3'], plural: 'backendtlspolicies', namespaced: true, list: 'backendTLSPolicies', optional: true },
   // Plugins and policies (manifests/crds).
   { kind: 'TrafficPolicy', group: FLUXGATE_GROUP, versions: ['v1alpha1'], plural: 'trafficpolicies', namespaced: true, list: 'trafficPolicies', optional: true },
   { kind: 'AuthPolicy', group: FLUXGATE_GROUP, versions: ['v1alpha1'], plural: 'authpolicies', namespaced: true, list: 'authPolicies', optional: true },

@@ -33,6 +33,8 @@ interface Index {
   services: Set<string>;
   /** `ns/name` of Secrets that our Gateways reference. */
   secrets: Set<string>;
+  /** `ns/name` of ConfigMaps that our Gateways or any BackendTLSPolicy reference (CA bundles). */
+  configMaps: Set<string>;
   /** True when a listener of ours selects route namespaces by label. */
   namespaceSelectors: boolean;
   /** `ns/name` of Secrets that fluxgate.io objects in our namespaces reference (credentials, OIDC). */
@@ -50,13 +52,14 @@ export function createRelevance(store: Store, controllerName: string): Relevance
     for (const c of store.list('GatewayClass')) {
       if (spec(c).controllerName === controllerName && c.metadata?.name !== undefined) ourClasses.add(c.metadata.name);
     }
-    const idx: Index = { ourClasses, ourGateways: new Set(), namespacesInUse: new Set(), services: new Set(), secrets: new Set(), namespaceSelectors: false, pluginSecrets: new Set() };
+    const idx: Index = { ourClasses, ourGateways: new Set(), namespacesInUse: new Set(), services: new Set(), secrets: new Set(), configMaps: new Set(), namespaceSelectors: false, pluginSecrets: new Set() };
     for (const gw of store.list('Gateway')) {
       if (!ourClasses.has(String(spec(gw).gatewayClassName))) continue;
       const ns = gw.metadata?.namespace ?? '';
       idx.ourGateways.add(`${ns}/${gw.metadata?.name ?? ''}`);
       idx.namespacesInUse.add(ns);
       collectRefs(spec(gw), ns, CERT_KEYS, 'Secret', idx.secrets);
+      collectRefs(spec(gw), ns, CERT_KEYS, 'ConfigMap', idx.configMaps);
       for (const l of asArray(spec(gw).listeners)) {
         const from = ((l as Record<string, unknown>).allowedRoutes as { namespaces?: { from?: string } } | undefined)?.namespaces?.from;
         if (from === 'Selector') idx.namespaceSelectors = true;
@@ -72,6 +75,8 @@ export function createRelevance(store: Store, controllerName: string): Relevance
         collectRefs(spec(route), ns, BACKEND_KEYS, 'Service', idx.services);
       }
     }
+    // Policies are few; whether one targets a Service of ours is the translator's question.
+    for (const p of store.list('BackendTLSPolicy')) collectRefs(spec(p), p.metadata?.namespace ?? '', CERT_KEYS, 'ConfigMap', idx.configMaps);
     for (const kind of PLUGIN_KINDS) {
       for (const o of store.list(kind)) {
         const ns = o.metadata?.namespace ?? '';
@@ -105,6 +110,10 @@ export function createRelevance(store: Store, controllerName: string): Relevance
         return either.some((s) => current().services.has(nsName(s)) || s.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'fluxgate');
       case 'EndpointSlice':
         return either.some((e) => current().services.has(`${e.metadata?.namespace ?? ''}/${e.metadata?.labels?.['kubernetes.io/service-name'] ?? ''}`));
+      case 'ConfigMap':
+        return either.some((c) => current().configMaps.has(nsName(c)));
+      case 'BackendTLSPolicy':
+        return either.some((p) => asArray(spec(p).targetRefs).some((t) => current().services.has(`${p.metadata?.namespace ?? ''}/${(t as Ref).name ?? ''}`)) || hasOurAncestorStatus(p, controllerName));
       case 'Secret':
         return either.some((s) => current().secrets.has(nsName(s)) || current().pluginSecrets.has(nsName(s)));
       case 'TrafficPolicy':
@@ -124,7 +133,7 @@ export function createRelevance(store: Store, controllerName: string): Relevance
     isRelevant(change) {
       // The index is built from the store after the change; the change's old object is judged
       // too, so leaving our class or our Gateway counts as relevant.
-      if (INDEX_KINDS.has(change.kind)) index = undefined;
+      if (INDEX_KINDS.has(change.kind) || change.kind === 'BackendTLSPolicy') index = undefined;
       return relevant(change);
     },
     servesNamespace: (namespace) => current().namespacesInUse.has(namespace),

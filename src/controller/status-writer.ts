@@ -97,6 +97,9 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
       } else if (ROUTE_KINDS.includes(s.kind)) {
         const parents = (s.status as { parents?: unknown } | undefined)?.parents;
         out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeRouteStatus(parents, e, controllerName, s.namespace ?? '', t) });
+      } else if (s.kind === 'BackendTLSPolicy') {
+        // PolicyStatus: ancestors only (no top-level conditions); other controllers' entries kept.
+        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergePolicyStatus(s.status, e, controllerName, false, t) });
       } else if (PLUGIN_KINDS.has(s.kind)) {
         const served = options.servesNamespace?.(s.namespace ?? '') ?? true;
         const ancestors = (s.status as { ancestors?: unknown[] } | undefined)?.ancestors ?? [];

@@ -92,6 +92,22 @@ export interface GatewayListener {
    * SNI); `Terminate` completes the handshake with `certificates` and forwards plaintext.
    */
   readonly tlsMode?: 'Passthrough' | 'Terminate';
+  /**
+   * HTTPS: client certificates are asked for and verified against `caPem` (Gateway
+   * `spec.tls.frontend`, default or per port). Absent: no client certificate is asked for.
+   */
+  readonly clientValidation?: ClientValidation;
+}
+
+/** Frontend (client) certificate validation of one Gateway listener. */
+export interface ClientValidation {
+  /** PEM bundle of the trusted CA certificates. */
+  readonly caPem: string;
+  /**
+   * `AllowValidOnly`: a connection without a client certificate that verifies is closed after
+   * the handshake. `AllowInsecureFallback`: the certificate is asked for, never required.
+   */
+  readonly mode: 'AllowValidOnly' | 'AllowInsecureFallback';
 }
 
 /** A PEM certificate chain and its private key, from a `kubernetes.io/tls` Secret. */
@@ -301,6 +317,8 @@ export interface Backend {
   readonly protocol: BackendProtocol;
   /** Ready endpoints, sorted by address then port. Empty: requests answer 503. */
   readonly endpoints: readonly Endpoint[];
+  /** TLS to the endpoints (Gateway API BackendTLSPolicy); absent: plaintext. */
+  readonly tls?: BackendTls;
   /**
    * Active health checking of the endpoints (TrafficPolicy `spec.healthCheck`). Endpoints that
    * fail it are taken out of load balancing until they pass again; when every endpoint fails,
@@ -333,6 +351,26 @@ export interface HealthCheck {
 export interface StatusRange {
   readonly min: number;
   readonly max: number;
+}
+
+/** How the proxy connects to a backend over TLS, and what it verifies. */
+export interface BackendTls {
+  /** `backendtlspolicy/<ns>/<name>`: the policy this comes from. */
+  readonly policyId: string;
+  /** SNI sent, and the name the certificate must carry when `subjectAltNames` is empty. */
+  readonly serverName: string;
+  /** PEM bundle of the CAs that verify the backend's certificate; absent: the well-known CAs. */
+  readonly caPem?: string;
+  /** When non-empty, the certificate must carry at least one of these instead of `serverName`. */
+  readonly subjectAltNames: readonly SubjectAltName[];
+  /** Presented to the backend when it asks (Gateway `spec.tls.backend.clientCertificateRef`). */
+  readonly clientCertificate?: Certificate;
+}
+
+export interface SubjectAltName {
+  /** `Hostname`: a DNS SAN (wildcards in the certificate match as RFC 6125 says); `URI`: exact. */
+  readonly type: 'Hostname' | 'URI';
+  readonly value: string;
 }
 
 export interface Endpoint {

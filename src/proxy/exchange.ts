@@ -125,6 +125,8 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
   done = false;
   /** The current attempt's response is a retryable status: drain it and try again. */
   discard = false;
+  /** The response was sent complete with its head (Trailers-Only); nothing is left to end. */
+  headOnly = false;
   attempts = 0;
   requestTimer: NodeJS.Timeout | undefined = undefined;
   attemptTimer: NodeJS.Timeout | undefined = undefined;
@@ -230,7 +232,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     else this.controller = controller;
   }
 
-  onResponseStart(controller: UpstreamControl, statusCode: number, headers: string[], trailers: boolean): void {
+  onResponseStart(controller: UpstreamControl, statusCode: number, headers: string[], trailers: boolean, endStream?: boolean): void {
     if (this.done) return;
     const route = this.route!;
     if (this.attempts <= route.retryAttempts && this.body === null && route.retryCodes.has(statusCode)) {
@@ -258,7 +260,13 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     }
     if (trailers && res instanceof H2Response) res.waitForTrailers = true;
     try {
-      res.writeHead(statusCode, out);
+      if (endStream === true && res.respondAndEnd !== undefined) {
+        // The upstream's head was the whole answer (gRPC Trailers-Only): so is ours.
+        this.headOnly = true;
+        res.respondAndEnd(statusCode, Array.isArray(out) ? listToObject(out) : out);
+      } else {
+        res.writeHead(statusCode, out);
+      }
     } catch (err) {
       this.b.logger.debug({ route: route.id, err: (err as Error).message }, 'invalid upstream response headers');
       controller.abort(err as Error);
@@ -278,6 +286,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     if (this.done) return;
     if (this.discard) return this.retry();
     this.finish();
+    if (this.headOnly) return;
     const res = this.res;
     if (trailers !== null) {
       try {

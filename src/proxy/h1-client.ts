@@ -35,7 +35,11 @@ export interface UpstreamHandler {
    * `headers`: flat `[name, value, ...]`, names as the server spelled them, end-to-end headers
    * only; valid only during the call. `trailers`: the response may end with trailers.
    */
-  onResponseStart(ctl: UpstreamControl, status: number, headers: string[], trailers: boolean): void;
+  /**
+   * `endStream`: the head is the whole response, no body and no trailers follow (HTTP/2 HEADERS
+   * with END_STREAM: a gRPC Trailers-Only answer, which must reach the client the same way).
+   */
+  onResponseStart(ctl: UpstreamControl, status: number, headers: string[], trailers: boolean, endStream?: boolean): void;
   onResponseData(ctl: UpstreamControl, chunk: Buffer): void;
   /**
    * The response is complete. `trailers`: flat list like the headers (chunked responses only).

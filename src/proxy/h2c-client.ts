@@ -32,6 +32,7 @@ export interface H2cPoolOptions {
 const {
   HTTP2_HEADER_STATUS,
   NGHTTP2_CANCEL,
+  NGHTTP2_FLAG_END_STREAM,
   NGHTTP2_REFUSED_STREAM,
 } = constants;
 
@@ -150,13 +151,15 @@ class H2cCall implements UpstreamControl {
   }
 }
 
-function onResponse(this: ClientHttp2Stream & { call: H2cCall }, headers: IncomingHttpHeaders): void {
+function onResponse(this: ClientHttp2Stream & { call: H2cCall }, headers: IncomingHttpHeaders, flags: number): void {
   const call = this.call;
   if (call.done) return;
   call.responded = true;
   const status = Number(headers[HTTP2_HEADER_STATUS]);
-  // Any HTTP/2 response may end with trailers; the handler asks the client side for them.
-  call.handler.onResponseStart(call, status, headerList(headers), !this.readableEnded);
+  // END_STREAM on the response HEADERS: the head is all (gRPC Trailers-Only). Otherwise any
+  // HTTP/2 response may end with trailers; the handler asks the client side for them.
+  const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+  call.handler.onResponseStart(call, status, headerList(headers), !endStream, endStream);
 }
 
 function onData(this: ClientHttp2Stream & { call: H2cCall }, chunk: Buffer): void {

@@ -22,7 +22,7 @@ import type { ProxyLimits } from './limits.ts';
 import type { ProxyLogger } from './logger.ts';
 import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
 import { sniffH2c } from './sniff-h2c.ts';
-import { buildTlsState, SecureContextCache, type TlsState } from './tls.ts';
+import { buildTlsState, contextOptions, SecureContextCache, type TlsState } from './tls.ts';
 import { DatagramBinding, StreamBinding, type SocketBinding } from './stream-listeners.ts';
 import { handleUpgrade, isWebSocketUpgrade } from './websocket.ts';
 
@@ -60,8 +60,16 @@ class Binding implements BindingState, SocketBinding {
         ALPNProtocols: ['h2', 'http/1.1'],
         minVersion: 'TLSv1.2',
         handshakeTimeout: limits.headersTimeoutMs,
+        // Client certificates (when a listener validates them) are checked per Gateway
+        // listener after the handshake, since listeners with and without validation can
+        // share this socket.
+        rejectUnauthorized: false,
       });
       tlsServer.on('secureConnection', (socket: TLSSocket) => {
+        if (!this.clientAllowed(socket)) {
+          socket.destroy();
+          return;
+        }
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.h1.emit('connection', socket);
       });
@@ -87,6 +95,23 @@ class Binding implements BindingState, SocketBinding {
     }
   }
 
+  /**
+   * Gateway API frontend validation: the listener the handshake selected (SNI, else the default
+   * context's) with mode AllowValidOnly admits only a client whose certificate verified against
+   * its CA; AllowInsecureFallback admits every client.
+   */
+  clientAllowed(socket: TLSSocket): boolean {
+    const tls = this.tls;
+    if (tls === undefined || tls.validation.size === 0) return true;
+    const sni = socket.servername;
+    const selected = typeof sni === 'string' && sni !== '' ? this.listener.selectGatewayListener(sni) : undefined;
+    const id = selected !== undefined && tls.byListener.has(selected) ? selected : tls.fallbackId;
+    const v = id === undefined ? undefined : tls.validation.get(id);
+    if (v === undefined || v.mode === 'AllowInsecureFallback' || socket.authorized) return true;
+    this.logger.debug({ listener: this.key, gatewayListener: id, err: String(socket.authorizationError ?? 'no client certificate') }, 'client certificate rejected');
+    return false;
+  }
+
   track(socket: Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
@@ -99,25 +124,25 @@ class Binding implements BindingState, SocketBinding {
     // Clients without SNI get the socket's default context: the first listener's certificate.
     const first = l.gatewayListeners.find((gl) => this.tls!.byListener.has(gl.id));
     const certs = first?.certificates;
-    const key = certs === undefined ? undefined : certs.map((c) => c.id + c.certPem.length + c.certPem.slice(-64)).join('|');
+    const ca = first?.clientValidation?.caPem;
+    const key = certs === undefined ? undefined : certs.map((c) => c.id + c.certPem.length + c.certPem.slice(-64)).join('|') + (ca === undefined ? '' : `|ca:${ca.length}:${ca.slice(-64)}`);
+    const server = this.server as TlsServer & { requestCert: boolean };
     if (certs !== undefined && key !== this.defaultContextKey) {
       try {
-        (this.server as TlsServer).setSecureContext({
-          cert: certs.map((c) => c.certPem),
-          key: certs.map((c) => c.keyPem),
-            minVersion: 'TLSv1.2',
-        });
+        server.setSecureContext(contextOptions(certs, ca));
         this.defaultContextKey = key;
       } catch {
-        const c0 = certs[0]!;
         try {
-          (this.server as TlsServer).setSecureContext({ cert: c0.certPem, key: c0.keyPem, minVersion: 'TLSv1.2' });
+          server.setSecureContext(contextOptions(certs.slice(0, 1), ca));
           this.defaultContextKey = key;
         } catch (err) {
           this.logger.warn({ listener: this.key, err: (err as Error).message }, 'default certificate rejected');
         }
       }
     }
+    // Read by node:tls for each new connection: ask for client certificates only on sockets
+    // where some listener validates them (a request makes browsers show a certificate picker).
+    server.requestCert = this.tls.validation.size > 0;
   }
 
   listen(): Promise<void> {

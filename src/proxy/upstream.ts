@@ -7,7 +7,8 @@
  * HTTP/1.1 backends use the proxy's own client (h1-client.ts), h2c backends the one on
  * node:http2 (h2c-client.ts), behind the same UpstreamPool interface.
  */
-import type { BackendProtocol, Endpoint } from '../ir/index.ts';
+import type { BackendProtocol, BackendTls, Endpoint } from '../ir/index.ts';
+import { backendTlsKey, backendTlsOptions } from './backend-tls.ts';
 import { H1Pool, type UpstreamPool } from './h1-client.ts';
 import { H2cPool } from './h2c-client.ts';
 import type { ProxyLimits } from './limits.ts';
@@ -45,8 +46,8 @@ export class UpstreamPools {
   }
 
   /** The pool for an endpoint; created on first use (apply time), never on the request path. */
-  acquire(protocol: BackendProtocol, ep: Endpoint): UpstreamPool {
-    const key = poolKey(protocol, ep);
+  acquire(protocol: BackendProtocol, ep: Endpoint, tls?: BackendTls): UpstreamPool {
+    const key = poolKey(protocol, ep) + backendTlsKey(tls);
     const found = this.#pools.get(key);
     if (found !== undefined) {
       if (found.closeTimer !== undefined) {
@@ -72,6 +73,8 @@ export class UpstreamPools {
         keepAliveTimeoutMs: this.#limits.upstreamKeepAliveTimeoutMs,
         responseTimeoutMs: RESPONSE_TIMEOUT_MS,
         maxHeaderBytes: MAX_RESPONSE_HEAD_BYTES,
+        // Only HTTP/1.1 backends get TLS: the translator never sets it on another protocol.
+        ...(tls === undefined ? {} : { tls: backendTlsOptions(tls) }),
       });
     }
     this.#pools.set(key, { pool, closeTimer: undefined });

@@ -89,7 +89,7 @@ export function buildTable(
   const nextOrder = new Map<string, readonly unknown[]>();
   for (const [id, s] of sockets) {
     const gatewayListeners: GatewayListener[] = s.listeners
-      .map((l) => ({ id: l.id, hostname: l.hostname, certificates: l.certificates }))
+      .map((l) => ({ id: l.id, hostname: l.hostname, certificates: l.certificates, ...(l.clientValidation ? { clientValidation: l.clientValidation } : {}) }))
       .sort((a, b) => compareStrings(a.id, b.id));
     const virtualHosts: VirtualHost[] = [...s.vhosts.entries()]
       .sort(([a], [b]) => compareHostnameSpecificity(a, b))

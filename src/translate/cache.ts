@@ -44,7 +44,7 @@ export function cacheState(cache: TranslateCache | undefined): CacheState | unde
     : undefined;
 }
 
-const CONTEXT_LISTS = ['gatewayClasses', 'gateways', 'referenceGrants', 'namespaces', 'services', 'endpointSlices', 'secrets', 'trafficPolicies', 'authPolicies', 'consumers', 'listenerSets'] as const;
+const CONTEXT_LISTS = ['gatewayClasses', 'gateways', 'referenceGrants', 'namespaces', 'services', 'endpointSlices', 'secrets', 'trafficPolicies', 'authPolicies', 'consumers', 'configMaps', 'backendTLSPolicies', 'listenerSets'] as const;
 
 export function contextOf(resources: Resources, options: TranslateOptions): ContextKey {
   return [

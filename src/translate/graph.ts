@@ -1,6 +1,6 @@
 // Indexes over the full state, built once per translate() so later stages look objects up by
 // namespace and name instead of scanning lists.
-import type { Resources, Service, Secret, EndpointSlice, Gateway, GatewayClass } from './resources.ts';
+import type { Resources, Service, Secret, EndpointSlice, Gateway, GatewayClass, ConfigMap } from './resources.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { compareStrings, meta, obj, str } from './safe.ts';
 import type { PolicyIndex } from './policies.ts';
@@ -14,6 +14,7 @@ export interface Graph {
   readonly ourGateways: readonly Gateway[];
   readonly services: ReadonlyMap<string, Service>;
   readonly secrets: ReadonlyMap<string, Secret>;
+  readonly configMaps: ReadonlyMap<string, ConfigMap>;
   /** EndpointSlices by `<ns>/<service name>` (label kubernetes.io/service-name). */
   readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   /** Namespace labels, including the implicit kubernetes.io/metadata.name. */
@@ -64,6 +65,7 @@ export function sanitize(r: unknown): Resources {
     listenerSets: list(o.listenerSets),
     trafficPolicies: list(o.trafficPolicies), authPolicies: list(o.authPolicies), consumers: list(o.consumers),
     tlsRoutes: list(o.tlsRoutes), tcpRoutes: list(o.tcpRoutes), udpRoutes: list(o.udpRoutes),
+    configMaps: list(o.configMaps), backendTLSPolicies: list(o.backendTLSPolicies),
   };
 }
 
@@ -101,6 +103,7 @@ export function buildGraph(resources: Resources, controllerName: string): Graph 
   return {
     resources, ourClasses, ourClassObjects, ourGateways,
     services: byKey(resources.services), secrets: byKey(resources.secrets), endpointSlices,
+    configMaps: byKey(resources.configMaps ?? []),
     namespaceLabels(ns) {
       // Standalone configs often omit Namespace objects; the API server always sets this label.
       return nsLabels.get(ns) ?? { 'kubernetes.io/metadata.name': ns };

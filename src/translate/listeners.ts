@@ -1,9 +1,11 @@
 // Gateway and listener validation: address, protocol, allowedRoutes kinds, certificates, and
 // conflicts between listeners that share a socket (address + port).
-import type { Certificate } from '../ir/index.ts';
+import type { Certificate, ClientValidation } from '../ir/index.ts';
 import * as st from '../status/index.ts';
 import type { ConditionInput } from '../status/index.ts';
+import { resolveGatewayBackendTls, type GatewayBackendTls } from './backend-tls.ts';
 import { resolveCertificates } from './certificates.ts';
+import { resolveFrontendValidation } from './frontend-tls.ts';
 import type { Graph } from './graph.ts';
 import { isValidHostname } from './hostnames.ts';
 import { validateInfrastructure } from './infrastructure.ts';
@@ -37,6 +39,8 @@ export interface GatewayInfo {
   readonly listeners: ListenerInfo[];
   /** Failures of the Gateway itself (e.g. UnsupportedAddress); non-empty means not Accepted. */
   readonly failures: ConditionInput[];
+  /** spec.tls.backend: the client certificate presented to backends, and ResolvedRefs. */
+  readonly backendTls?: GatewayBackendTls;
 }
 
 export interface ListenerInfo {
@@ -54,6 +58,8 @@ export interface ListenerInfo {
   readonly certificates: Certificate[];
   /** TLS listeners: Passthrough or Terminate (the Gateway API default). */
   readonly tlsMode?: 'Passthrough' | 'Terminate';
+  /** HTTPS listeners: client certificate validation (Gateway spec.tls.frontend). */
+  readonly clientValidation?: ClientValidation;
   /** Failure conditions, appended after the defaults. */
   readonly failures: ConditionInput[];
   /** Passed protocol/port/value checks (before conflicts): may take part in a socket. */
@@ -144,7 +150,8 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
     const resolved = resolveAddresses(gateway, options);
     const addresses = resolved.addresses;
     const failures = [...resolved.failures, ...validateInfrastructure(gateway)];
-    const info: GatewayInfo = { gateway, meta: m, addresses, listeners: [], failures };
+    const backendTls = resolveGatewayBackendTls(graph, gateway);
+    const info: GatewayInfo = { gateway, meta: m, addresses, listeners: [], failures, ...(backendTls ? { backendTls } : {}) };
     for (const [l, index] of indexed(obj(obj(gateway)?.spec)?.listeners)) {
       const name = str(l.name) ?? '';
       const field = `spec.listeners[${index}]`;
@@ -156,6 +163,7 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
       let usable = true;
       let certificates: Certificate[] = [];
       let tlsMode: 'Passthrough' | 'Terminate' | undefined;
+      let clientValidation: ClientValidation | undefined;
       if (!Object.hasOwn(SUPPORTED_KINDS, protocol)) {
         lfailures.push(st.listenerUnsupportedProtocol(`${field}.protocol: ${protocol || '(empty)'} is not supported`));
         usable = false;
@@ -189,11 +197,18 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
           certificates = res.certificates;
           // Serve with the certificates that resolved; without any, the listener cannot serve.
           if (certificates.length === 0) usable = false;
+          if (protocol === 'HTTPS') {
+            const frontend = resolveFrontendValidation(graph, gateway, port);
+            lfailures.push(...frontend.failures);
+            if (!frontend.usable) usable = false;
+            clientValidation = frontend.validation;
+          }
         }
       }
       info.listeners.push({
         gateway: info, id: `listener/${m.namespace}/${m.name}/${name}`, name, index, port, protocol, hostname,
-        allowedRoutes: l.allowedRoutes, supportedKinds: kinds, certificates, ...(tlsMode ? { tlsMode } : {}), failures: lfailures,
+        allowedRoutes: l.allowedRoutes, supportedKinds: kinds, certificates, ...(tlsMode ? { tlsMode } : {}),
+        ...(clientValidation ? { clientValidation } : {}), failures: lfailures,
         usable: usable && failures.length === 0, conflicted: false, attached: new Set(),
       });
     }

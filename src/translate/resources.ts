@@ -13,6 +13,8 @@ import type { IService } from 'kubernetes-models/v1/Service';
 import type { ISecret } from 'kubernetes-models/v1/Secret';
 import type { IEndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
 import type { IListenerSet } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ListenerSet';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IBackendTLSPolicy } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/BackendTLSPolicy';
 
 export type GatewayClass = IGatewayClass;
 export type Gateway = IGateway;
@@ -30,6 +32,8 @@ export type Secret = ISecret;
 export type EndpointSlice = IEndpointSlice;
 /** GEP-1713: listeners added to a Gateway from another object (v1 since Gateway API v1.5). */
 export type ListenerSet = IListenerSet;
+export type ConfigMap = IConfigMap;
+export type BackendTLSPolicy = IBackendTLSPolicy;
 
 /** A fluxgate.io/v1alpha1 object (TrafficPolicy, AuthPolicy, Consumer); its spec is read defensively. */
 export interface FluxgateObject {
@@ -69,6 +73,10 @@ export interface Resources {
   readonly tlsRoutes?: readonly TLSRoute[];
   readonly tcpRoutes?: readonly TCPRoute[];
   readonly udpRoutes?: readonly UDPRoute[];
+  /** Optional: CA bundles (key `ca.crt`) for frontend and backend TLS validation. */
+  readonly configMaps?: readonly ConfigMap[];
+  /** Optional: TLS to backends (Gateway API BackendTLSPolicy). */
+  readonly backendTLSPolicies?: readonly BackendTLSPolicy[];
 }
 
 export function emptyResources(): Resources {

@@ -3,6 +3,7 @@
 import { attachRoute } from './attach.ts';
 import type { BackendSource } from './backends.ts';
 import { buildTable, type Placement } from './build-table.ts';
+import { withBackendTls } from './backend-tls.ts';
 import { gatewayClassStatus, gatewayStatus, routeStatus, routeUsable, CONTROLLER_API_VERSION, type RouteStatusInput } from './build-status.ts';
 import { contextOf, sameContext, type RouteMemo, cacheState } from './cache.ts';
 import { buildGraph, sanitize, type Graph } from './graph.ts';
@@ -105,13 +106,15 @@ export function translate(input: Resources, options: TranslateOptions): Translat
   }
 
   const allListeners = [...gateways.flatMap((g) => g.listeners), ...listenerSets.flatMap((s) => s.listeners)];
-  const table = withStreamRoutes(buildTable(graph, allListeners, placements, sources, state), graph, allListeners, streamPlacements, sources);
+  const streamTable = withStreamRoutes(buildTable(graph, allListeners, placements, sources, state), graph, allListeners, streamPlacements, sources);
+  const { table, statuses: backendTlsStatuses } = withBackendTls(streamTable, graph, gateways, controllerName);
   const statuses: ObjectStatus[] = [
     ...graph.ourClassObjects.map(gatewayClassStatus),
     ...withAttachedListenerSets(gateways.map(gatewayStatus), gateways, listenerSets),
     ...listenerSets.map(listenerSetStatus),
     ...routeStatuses,
     ...(graph.policies === undefined ? [] : policyStatuses(graph, graph.policies, controllerName)),
+    ...backendTlsStatuses,
   ].sort(compareStatuses);
   if (state !== undefined) {
     state.context = { key: context, value: ctx };

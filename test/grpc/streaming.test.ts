@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect, constants } from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Listener } from '../../src/ir/index.ts';
@@ -189,4 +190,27 @@ test('a deadline reaches the backend as grpc-timeout and expires there and at th
   assert.ok(seen.deadlineMs !== undefined && seen.deadlineMs - started < 1000, `backend deadline ${seen.deadlineMs}`);
   const c = await Promise.race([cancelled, new Promise<null>((res) => setTimeout(() => res(null), 3000))]);
   assert.ok(c !== null, 'the backend call ended');
+});
+
+test("a backend's Trailers-Only answer stays Trailers-Only (one HEADERS frame with END_STREAM)", async () => {
+  // grpc-js answers an unknown method of a known server with a Trailers-Only UNIMPLEMENTED.
+  const r = await unary(client, `/${SERVICE}/NoSuchMethod`, Buffer.from('x'));
+  assert.equal(r.status.code, grpc.status.UNIMPLEMENTED);
+  assert.match(r.status.details, /NoSuchMethod/);
+  const session = connect(`http://127.0.0.1:${port}`);
+  const req = session.request({ ':method': 'POST', ':path': `/${SERVICE}/NoSuchMethod`, 'content-type': 'application/grpc', te: 'trailers' });
+  const [headers, flags] = await new Promise<[Record<string, unknown>, number]>((resolve) => {
+    req.on('response', (h, f) => resolve([h as Record<string, unknown>, f]));
+    req.end(Buffer.from([0, 0, 0, 0, 1, 120]));
+  });
+  let trailers = false;
+  req.on('trailers', () => (trailers = true));
+  let data = 0;
+  req.on('data', (d: Buffer) => (data += d.length));
+  await new Promise((r) => req.on('close', r));
+  session.close();
+  assert.equal(headers['grpc-status'], '12');
+  assert.ok((flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0, 'END_STREAM on the response HEADERS');
+  assert.equal(trailers, false);
+  assert.equal(data, 0);
 });
