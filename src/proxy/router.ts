@@ -19,6 +19,7 @@ import type { ProxyLogger } from './logger.ts';
 import type { PluginRuntime } from '../plugins/index.ts';
 import { normalisePath } from './path-normalise.ts';
 import { poolKey, type UpstreamPool, type UpstreamPools } from './upstream.ts';
+import { backendTlsKey } from './backend-tls.ts';
 import { CompiledStreams } from './stream-router.ts';
 
 export interface CompiledEndpoint {
@@ -298,10 +299,11 @@ export function compileTable(table: RoutingTable, pools: UpstreamPools, logger: 
 }
 
 function compileBackend(b: Backend, pools: UpstreamPools, poolKeys: Set<string>): CompiledBackend {
+  const tlsKey = backendTlsKey(b.tls);
   const eps = b.endpoints.map((ep) => {
-    const key = poolKey(b.protocol, ep);
+    const key = poolKey(b.protocol, ep) + tlsKey;
     poolKeys.add(key);
-    return { address: ep.address, port: ep.port, key, pool: pools.acquire(b.protocol, ep) };
+    return { address: ep.address, port: ep.port, key, pool: pools.acquire(b.protocol, ep, b.tls) };
   });
   return { id: b.id, protocol: b.protocol, endpoints: new RoundRobin(eps) };
 }

@@ -89,7 +89,7 @@ interface Reply { status: number; fingerprint: string; reused: boolean; alpn: st
 function get(servername: string | undefined, host: string, agent: HttpsAgent | false = false): Promise<Reply> {
   return new Promise((resolve, reject) => {
     // ALPNProtocols is a tls.connect option that https.request passes through (not in its type).
-    const options = { host: ADDRESS, port, path: '/', servername, headers: { host }, rejectUnauthorized: false, agent, ALPNProtocols: ['http/1.1'] };
+    const options = { host: ADDRESS, port, path: '/', servername: servername ?? '', headers: { host }, rejectUnauthorized: false, agent, ALPNProtocols: ['http/1.1'] };
     const req = httpsRequest(options, (res) => {
       const socket = res.socket as TLSSocket;
       const fingerprint = socket.getPeerCertificate().fingerprint256;
