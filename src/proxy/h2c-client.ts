@@ -206,6 +206,8 @@ function onStreamError(this: ClientHttp2Stream & { call: H2cCall }, err: Error &
       return call.fail(cause instanceof Error ? cause : new UpstreamError('UPSTREAM_REFUSED_STREAM', 'the stream was never sent'));
     }
     if (this.rstCode === NGHTTP2_REFUSED_STREAM) return call.fail(new UpstreamError('UPSTREAM_REFUSED_STREAM', 'the upstream refused the stream'));
+    // Beyond the last stream id of a GOAWAY: the server did not process it (RFC 9113 6.8).
+    if (err.code === 'ERR_HTTP2_GOAWAY_SESSION') return call.fail(new UpstreamError('UPSTREAM_REFUSED_STREAM', 'the upstream went away before the stream'));
   }
   if (err.code === 'ERR_HTTP2_STREAM_ERROR') return call.fail(new UpstreamError('UPSTREAM_RESET', `the upstream reset the stream (code ${this.rstCode})`));
   call.fail(err);
@@ -231,9 +233,19 @@ export class H2cPool implements UpstreamPool {
       handler.onResponseError(NO_CONTROL, new UpstreamError('UPSTREAM_CONNECT', 'the upstream pool is closed'));
       return;
     }
-    const state = this.#session();
     const body = req.body;
-    const stream = state.session.request(requestHeaders(req), { endStream: body === null }) as ClientHttp2Stream & { call: H2cCall };
+    const headers = requestHeaders(req);
+    let state = this.#session();
+    let stream: ClientHttp2Stream & { call: H2cCall };
+    try {
+      stream = state.session.request(headers, { endStream: body === null }) as typeof stream;
+    } catch {
+      // The session went away between its last event and now (GOAWAY, closing): the request
+      // was not sent, so it goes on a new session.
+      this.#drop(state);
+      state = this.#open();
+      stream = state.session.request(headers, { endStream: body === null }) as typeof stream;
+    }
     state.active++;
     const call = new H2cCall(stream, handler, state, body);
     stream.call = call;
@@ -255,7 +267,7 @@ export class H2cPool implements UpstreamPool {
     const list = this.#sessions;
     for (let i = 0; i < list.length; i++) {
       const s = list[i]!;
-      if (s.gone) continue;
+      if (s.gone || s.session.closed || s.session.destroyed) continue;
       const max = s.session.remoteSettings?.maxConcurrentStreams ?? 100;
       if (s.active < max) return s;
     }

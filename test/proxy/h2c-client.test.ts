@@ -158,3 +158,31 @@ test('h2c client: a refused connection is a connect error (retryable), a reset s
   await p2.close();
   await p3.close();
 });
+
+test('h2c client: after the server sends GOAWAY, new requests go on a new session', async () => {
+  let sessions = 0;
+  const srv = createServer();
+  servers.push(srv);
+  srv.on('session', (s) => {
+    sessions++;
+    s.on('error', () => {});
+  });
+  srv.on('stream', (s) => {
+    s.on('error', () => {});
+    s.respond({ ':status': 200 });
+    s.end('ok');
+    // Graceful shutdown of this connection after the first answer.
+    s.session?.goaway(constants.NGHTTP2_NO_ERROR);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const p = pool((srv.address() as AddressInfo).port);
+  for (let i = 0; i < 3; i++) {
+    const { handler, done } = recorder();
+    p.dispatch(request(`/n${i}`), handler);
+    const o = await done;
+    assert.equal(o.status, 200, `request ${i}: ${o.error?.message}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(sessions, 3);
+  await p.close();
+});
