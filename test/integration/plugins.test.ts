@@ -166,6 +166,23 @@ test('plugins and policies in controller mode', { timeout: 300_000 }, async (t) 
       const newKey = await get(address, '/', 'api.example.com', { apikey: 'bob-rotated' });
       return oldKey.status === 401 && newKey.status === 200 ? true : undefined;
     }, 200);
+    // An active health check on the open route: the echo pod passes it; expecting only 204
+    // fails it, and with every endpoint failing, all of them still get traffic (panic mode).
+    await kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: FG, kind: 'TrafficPolicy', metadata: { name: 'health', namespace: ns }, spec: { targetRefs: [target('open')], healthCheck: { active: { path: '/healthz', interval: '200ms', unhealthyThreshold: 2, healthyThreshold: 1 } } } }));
+    const endpointHealth = async (): Promise<{ endpoint: string; healthy: boolean; probes: number }[]> =>
+      ((await (await fetch(`${fg.adminUrl}/debug/status`, { signal: AbortSignal.timeout(3000) })).json()) as { endpointHealth: { endpoint: string; healthy: boolean; probes: number }[] }).endpointHealth;
+    await eventually('the echo endpoint probed and healthy', 20_000, async () => {
+      const h = await endpointHealth();
+      return h.length === 1 && h[0]!.healthy && h[0]!.probes >= 2 && /^10\.244\./.test(h[0]!.endpoint) ? true : undefined;
+    }, 200);
+    await kubectl(['patch', 'trafficpolicy', 'health', '-n', ns, '--type', 'merge', '-p', JSON.stringify({ spec: { healthCheck: { active: { expectedStatuses: [204] } } } })]);
+    await eventually('the echo endpoint fails the stricter check', 20_000, async () => {
+      const h = await endpointHealth();
+      return h.length === 1 && !h[0]!.healthy ? true : undefined;
+    }, 200);
+    assert.equal((await get(address, '/?apikey=bob-rotated', 'open.example.com')).status, 200, 'panic mode: the only endpoint still serves');
+    await kubectl(['delete', 'trafficpolicy', 'health', '-n', ns]);
+    await eventually('probes stop with the policy', 20_000, async () => ((await endpointHealth()).length === 0 ? true : undefined), 200);
     // Removing the auth policy opens the route.
     await kubectl(['delete', 'authpolicy', 'keys', '-n', ns]);
     await eventually('the route is open without the AuthPolicy', 20_000, async () => ((await get(address, '/', 'api.example.com')).status === 200 ? true : undefined), 200);
