@@ -18,7 +18,11 @@ export interface ListenerAttachment {
 }
 
 export interface ParentAttachment {
-  /** The parentRef exactly as the user wrote it (echoed in RouteParentStatus.parentRef). */
+  /**
+   * The parentRef as the user wrote it, with the namespace filled in (the route's, when
+   * omitted), echoed in RouteParentStatus.parentRef: the conformance suite requires the
+   * namespace there (ListenerSetRouteStatusScopedToParentRef, TCPRoute parentRef tests).
+   */
   readonly parentRef: Obj;
   readonly gateway: GatewayInfo;
   /** Listeners that accepted the route with at least one hostname in common. */
@@ -64,6 +68,7 @@ export function attachRoute(
   const out: ParentAttachment[] = [];
   for (const [p] of indexed(spec?.parentRefs)) {
     if ((str(p.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP) continue;
+    const echoed: Obj = str(p.namespace) === undefined ? { ...p, namespace: routeNs } : p;
     const parentKind = str(p.kind) ?? 'Gateway';
     const parentName = `${str(p.namespace) ?? routeNs}/${str(p.name) ?? ''}`;
     let gw: GatewayInfo | undefined;
@@ -83,7 +88,7 @@ export function attachRoute(
         const k = parentKey(p, routeNs);
         if (seen.has(k)) continue;
         seen.add(k);
-        out.push({ parentRef: p, gateway: set.gateway, listeners: [], failure: st.routeNotAllowedByListeners(`${what} is not attached to its Gateway: ${set.rejection.message}`) });
+        out.push({ parentRef: echoed, gateway: set.gateway, listeners: [], failure: st.routeNotAllowedByListeners(`${what} is not attached to its Gateway: ${set.rejection.message}`) });
         continue;
       }
     } else {
@@ -100,7 +105,7 @@ export function attachRoute(
     if (selected.length === 0) {
       const which = [sectionName !== undefined ? `sectionName "${sectionName}"` : '', port !== undefined ? `port ${port}` : '']
         .filter(Boolean).join(' and ');
-      out.push({ parentRef: p, gateway: gw, listeners: [],
+      out.push({ parentRef: echoed, gateway: gw, listeners: [],
         failure: st.routeNoMatchingParent(`${what} has no listener with ${which || 'any name'}`) });
       continue;
     }
@@ -133,7 +138,7 @@ export function attachRoute(
       failure = st.routeNoMatchingListenerHostname(
         `no listener hostname of ${what} intersects spec.hostnames ${JSON.stringify(routeHostnames)}`);
     }
-    out.push({ parentRef: p, gateway: gw, listeners: attached, failure });
+    out.push({ parentRef: echoed, gateway: gw, listeners: attached, failure });
   }
   return out;
 }
