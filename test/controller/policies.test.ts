@@ -128,6 +128,15 @@ test('status writer: policy status goes to the fluxgate.io status subresource; n
   const stale = objects.get(stalePath)!.status as { ancestors: { controllerName: string }[]; conditions: unknown };
   assert.deepEqual(stale.ancestors.map((a) => a.controllerName), [OTHER], 'our stale entry removed, theirs kept');
   assert.deepEqual(stale.conditions, top('True', T0), 'top-level conditions of a namespace we do not serve untouched');
+  // The same statuses again: nothing to write (no rewrite loop on every rebuild).
+  for (const [, o] of objects) store.apply('TrafficPolicy', 'MODIFIED', o);
+  const writes = puts.length;
+  await w.sync([
+    st('apps', 'p', { conditions: top('True'), ancestors: [ancestor('gw', CTRL, 'ok')] }),
+    st('elsewhere', 'q', { conditions: top('False'), ancestors: [] }),
+    st('elsewhere', 'stale', { conditions: top('True'), ancestors: [] }),
+  ]);
+  assert.equal(puts.length, writes);
   w.stop();
 });
 
