@@ -85,6 +85,7 @@ export function createResourceBuilder(): ResourceBuilder {
         listenerSets: lists.listenerSets ?? [],
         trafficPolicies: lists.trafficPolicies ?? [], authPolicies: lists.authPolicies ?? [], consumers: lists.consumers ?? [],
         tlsRoutes: lists.tlsRoutes ?? [], tcpRoutes: lists.tcpRoutes ?? [], udpRoutes: lists.udpRoutes ?? [],
+        configMaps: lists.configMaps ?? [], backendTLSPolicies: lists.backendTLSPolicies ?? [],
       } as unknown as Resources;
       return { resources, errors };
     },

@@ -11,6 +11,8 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { BackendTLSPolicy } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/BackendTLSPolicy';
 import { isObject } from './parse-documents.ts';
 import { validateFluxgateObject } from '../plugins/crds/validate.ts';
 
@@ -59,6 +61,9 @@ const KINDS = {
   '/Service': { model: Service, list: 'services', namespaced: true },
   '/Secret': { model: Secret, list: 'secrets', namespaced: true },
   'discovery.k8s.io/EndpointSlice': { model: EndpointSlice, list: 'endpointSlices', namespaced: true },
+  // CA bundles (key ca.crt) for client certificate validation and BackendTLSPolicy.
+  '/ConfigMap': { model: ConfigMap, list: 'configMaps', namespaced: true },
+  'gateway.networking.k8s.io/BackendTLSPolicy': { model: BackendTLSPolicy, list: 'backendTLSPolicies', namespaced: true },
   'fluxgate.io/TrafficPolicy': { model: fluxgateModel('TrafficPolicy'), list: 'trafficPolicies', namespaced: true },
   'fluxgate.io/AuthPolicy': { model: fluxgateModel('AuthPolicy'), list: 'authPolicies', namespaced: true },
   'fluxgate.io/Consumer': { model: fluxgateModel('Consumer'), list: 'consumers', namespaced: true },
