@@ -32,7 +32,7 @@ export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
  * socket; each of them contributes its own virtual hosts.
  */
 export interface Listener {
-  /** Stable id: `port/<address or *>/<port>`. */
+  /** Stable id: `port/<address or *>/<port>` (`udp/...` for a UDP socket). */
   readonly id: string;
   /** IP address to bind; empty string binds all interfaces. */
   readonly address: string;

@@ -32,7 +32,7 @@ function moreSpecificListener(a: ListenerInfo, b: ListenerInfo): ListenerInfo {
 }
 
 function addToSocket(sockets: Map<string, SocketDraft>, address: string, l: ListenerInfo): void {
-  const id = socketId(address, l.port);
+  const id = socketId(address, l.port, l.protocol);
   let s = sockets.get(id);
   if (!s) {
     s = { address, port: l.port, protocol: l.protocol as ListenerProtocol, listeners: [], vhosts: new Map() };
@@ -80,7 +80,7 @@ export function buildTable(
   for (const p of placements) {
     if (!serves(p.listener)) continue;
     for (const address of p.listener.gateway.addresses) {
-      const s = sockets.get(socketId(address, p.listener.port));
+      const s = sockets.get(socketId(address, p.listener.port, p.listener.protocol));
       if (s) place(s, p);
     }
   }

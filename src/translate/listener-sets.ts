@@ -122,7 +122,7 @@ function resolveConflicts(gateways: readonly GatewayInfo[], sets: readonly Liste
   const sockets = new Map<string, ListenerInfo[]>();
   const add = (l: ListenerInfo): void => {
     for (const address of l.gateway.addresses) {
-      const id = socketId(address, l.port);
+      const id = socketId(address, l.port, l.protocol);
       const list = sockets.get(id);
       if (list) list.push(l); else sockets.set(id, [l]);
     }
@@ -131,7 +131,7 @@ function resolveConflicts(gateways: readonly GatewayInfo[], sets: readonly Liste
   for (const set of sets) {
     for (const l of set.listeners) {
       if (!l.usable) continue;
-      const on = l.gateway.addresses.flatMap((a) => sockets.get(socketId(a, l.port)) ?? []);
+      const on = l.gateway.addresses.flatMap((a) => sockets.get(socketId(a, l.port, l.protocol)) ?? []);
       const otherProtocol = on.find((o) => o.protocol !== l.protocol);
       const sameHost = on.find((o) => o.protocol === l.protocol && o.hostname === l.hostname);
       const winner = otherProtocol ?? sameHost;

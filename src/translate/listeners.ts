@@ -216,9 +216,13 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
   });
 }
 
-/** Socket id of the IR: `port/<address or *>/<port>`. */
-export function socketId(address: string, port: number): string {
-  return `port/${address === '' ? '*' : address}/${port}`;
+/**
+ * Socket id of the IR: `port/<address or *>/<port>`, or `udp/<address or *>/<port>` for a UDP
+ * listener: UDP and TCP ports are separate sockets, so a UDP listener never conflicts with a
+ * TCP-based one on the same port number (Gateway API allows TCP and UDP on one port).
+ */
+export function socketId(address: string, port: number, protocol?: string): string {
+  return `${protocol === 'UDP' ? 'udp' : 'port'}/${address === '' ? '*' : address}/${port}`;
 }
 
 /**
@@ -232,7 +236,7 @@ export function markConflicts(gateways: readonly GatewayInfo[]): void {
   for (const g of gateways) for (const l of g.listeners) {
     if (!l.usable) continue;
     for (const address of g.addresses) {
-      const id = socketId(address, l.port);
+      const id = socketId(address, l.port, l.protocol);
       const list = sockets.get(id);
       if (list) list.push(l); else sockets.set(id, [l]);
     }

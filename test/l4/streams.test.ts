@@ -10,6 +10,7 @@ import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket 
 import type { Backend, GatewayListener, Listener, RoutingTable, StreamRoute, WeightedBackendRef } from '../../src/ir/index.ts';
 import { createProxy, type Proxy } from '../../src/proxy/index.ts';
 import { CertFactory, type Pem } from '../helpers/certs.ts';
+import { freePort } from '../helpers/net.ts';
 
 const certs = new CertFactory();
 after(() => certs.close());
@@ -450,5 +451,41 @@ test('config change: a UDP session whose route was removed ends; one whose route
     client.close();
     await proxy.close();
     for (const s of servers) s.close();
+  }
+});
+
+test('TCP and UDP listeners on the same port number both serve', async () => {
+  const tcpB = await tcpBackend('tcp-side');
+  const udpB = createSocket('udp4');
+  udpB.on('message', (msg, rinfo) => udpB.send(`udp-side:${msg.toString()}`, rinfo.port, rinfo.address));
+  await new Promise<void>((r) => udpB.bind(0, '127.0.0.1', r));
+  const port = await freePort();
+  const t = 'listener/default/gw/dns-tcp';
+  const u = 'listener/default/gw/dns-udp';
+  const proxy = createProxy({});
+  const client = createSocket('udp4');
+  try {
+    const result = await proxy.apply(table([
+      { ...socketListener('TCP', [{ id: t, hostname: '*', certificates: [] }], [streamRoute('tcproute/default/dns', t, '*', [ref('backend/default/dns/53')])]), id: `port/127.0.0.1/${port}`, port },
+      { ...socketListener('UDP', [{ id: u, hostname: '*', certificates: [] }], [streamRoute('udproute/default/dns', u, '*', [ref('backend/default/dns-udp/53')])]), id: `udp/127.0.0.1/${port}`, port },
+    ], [backend('backend/default/dns/53', [tcpB.port]), backend('backend/default/dns-udp/53', [udpB.address().port], 'udp')]));
+    assert.ok(result.listeners.every((l) => l.bound), JSON.stringify(result));
+    const c = await tcpClient(port);
+    assert.equal(await readLine(c), 'tcp-side');
+    c.destroy();
+    const reply = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no reply')), 2000);
+      client.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m.toString());
+      });
+      client.send('q', port, '127.0.0.1');
+    });
+    assert.equal(reply, 'udp-side:q');
+  } finally {
+    client.close();
+    await proxy.close();
+    await tcpB.close();
+    udpB.close();
   }
 });
