@@ -489,3 +489,34 @@ test('TCP and UDP listeners on the same port number both serve', async () => {
     udpB.close();
   }
 });
+
+test('TCP half-close: the client ends its side, the backend answers after reading to the end', async () => {
+  // The backend counts the bytes it was sent and answers only once the client has finished.
+  const server = createNetServer({ allowHalfOpen: true }, (s) => {
+    let n = 0;
+    s.on('data', (d) => (n += d.length));
+    s.on('end', () => s.end(`got ${n} bytes\n`));
+    s.on('error', () => {});
+  });
+  const port = await listen(server);
+  const gl = 'listener/default/gw/tcp';
+  const { proxy, port: proxyPort } = await start(table([
+    socketListener('TCP', [{ id: gl, hostname: '*', certificates: [] }], [streamRoute('tcproute/default/count', gl, '*', [ref('backend/default/count/1')])]),
+  ], [backend('backend/default/count/1', [port])]));
+  try {
+    const c = netConnect({ host: '127.0.0.1', port: proxyPort, allowHalfOpen: true });
+    const body = Buffer.alloc(256 * 1024, 7);
+    c.end(body);
+    const reply = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      c.on('data', (d) => (text += d.toString()));
+      c.on('end', () => resolve(text));
+      c.on('error', reject);
+    });
+    assert.equal(reply, `got ${body.length} bytes\n`);
+    c.destroy();
+  } finally {
+    await proxy.close();
+    await new Promise((r) => server.close(() => r(undefined)));
+  }
+});
