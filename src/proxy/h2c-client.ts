@@ -20,9 +20,13 @@ import type { ProxyLogger } from './logger.ts';
 
 export interface H2cPoolOptions {
   readonly connectTimeoutMs: number;
-  /** A stream that sees no frame for this long fails (a dead peer). */
-  readonly responseTimeoutMs: number;
-  /** A session without streams for this long is closed. */
+  /**
+   * A session silent for idleTimeoutMs: closed when it has no stream; with streams open it is
+   * pinged, and a peer that does not answer the PING within this time is dead (its streams fail).
+   * Silence alone never fails a stream: gRPC streams (watches) may be idle for hours.
+   */
+  readonly pingTimeoutMs: number;
+  /** Silence after which a session is closed (no streams) or pinged (streams open). */
   readonly idleTimeoutMs: number;
   /** Cap of a response's header list (SETTINGS_MAX_HEADER_LIST_SIZE). */
   readonly maxHeaderBytes: number;
@@ -213,10 +217,6 @@ function onStreamError(this: ClientHttp2Stream & { call: H2cCall }, err: Error &
   call.fail(err);
 }
 
-function onStreamTimeout(this: ClientHttp2Stream & { call: H2cCall }): void {
-  this.call.fail(new UpstreamError('UPSTREAM_RESPONSE_TIMEOUT', 'the upstream sent nothing in time'));
-}
-
 export class H2cPool implements UpstreamPool {
   readonly #origin: string;
   readonly #opts: H2cPoolOptions;
@@ -255,7 +255,6 @@ export class H2cPool implements UpstreamPool {
     stream.on('end', onEnd);
     stream.on('close', onStreamClose);
     stream.on('error', onStreamError);
-    if (this.#opts.responseTimeoutMs > 0) stream.setTimeout(this.#opts.responseTimeoutMs, onStreamTimeout);
     handler.onRequestStart(call);
     if (call.done || body === null) return;
     body.once('error', (err: Error) => call.fail(err));
@@ -309,7 +308,25 @@ export class H2cPool implements UpstreamPool {
       if (state.active === 0) {
         this.#drop(state);
         session.close();
+        return;
       }
+      // Streams open and nothing heard: a live peer answers a PING; a dead one (no RST, no FIN)
+      // would otherwise hold its streams and their clients forever.
+      const dead = setTimeout(() => {
+        this.#drop(state);
+        session.destroy(new UpstreamError('UPSTREAM_RESPONSE_TIMEOUT', 'the upstream did not answer a PING in time'));
+      }, opts.pingTimeoutMs);
+      dead.unref();
+      const sent = session.ping((err) => {
+        clearTimeout(dead);
+        if (err !== null) {
+          if (!session.destroyed) session.destroy(err);
+          return;
+        }
+        // Alive: watch the next silence too (the timer fired once; re-arm it).
+        if (!session.destroyed) session.setTimeout(opts.idleTimeoutMs);
+      });
+      if (!sent) clearTimeout(dead);
     });
     // Idle sessions do not keep the process alive; streams in flight do (node refs them).
     session.unref();

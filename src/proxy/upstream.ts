@@ -19,8 +19,12 @@ export type { UpstreamControl, UpstreamHandler, UpstreamPool, UpstreamRequest } 
 /** Bound of a response's silence on routes without timeouts (a dead peer), as before with undici. */
 const RESPONSE_TIMEOUT_MS = 300_000;
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
-/** An h2c session without streams is closed after this (servers keep theirs longer). */
+/**
+ * An h2c session silent this long is closed when it has no streams (servers keep theirs longer),
+ * else pinged; no PING answer within H2C_PING_TIMEOUT_MS: the peer is dead.
+ */
 const H2C_IDLE_TIMEOUT_MS = 60_000;
+const H2C_PING_TIMEOUT_MS = 20_000;
 
 export function poolKey(protocol: BackendProtocol, ep: Endpoint): string {
   return `${protocol === 'h2c' ? 'h2c' : 'http1'}|${ep.address}|${ep.port}`;
@@ -60,9 +64,9 @@ export class UpstreamPools {
     if (protocol === 'h2c') {
       pool = new H2cPool(ep.address, ep.port, {
         connectTimeoutMs: this.#limits.upstreamConnectTimeoutMs,
-        // Route timeouts (IR Timeouts) are enforced by the exchange; this only bounds a dead
-        // peer on routes without timeouts.
-        responseTimeoutMs: RESPONSE_TIMEOUT_MS,
+        // Route timeouts (IR Timeouts) are enforced by the exchange; the PING only finds a dead
+        // peer on routes without timeouts (silent streams are fine: gRPC watches).
+        pingTimeoutMs: H2C_PING_TIMEOUT_MS,
         idleTimeoutMs: H2C_IDLE_TIMEOUT_MS,
         maxHeaderBytes: MAX_RESPONSE_HEAD_BYTES,
         logger: this.#logger,

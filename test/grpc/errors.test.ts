@@ -113,6 +113,8 @@ test('a route timeout answers DEADLINE_EXCEEDED and cancels the backend call', a
 });
 
 test('the rate-limit plugin answers UNAVAILABLE (429 → 14) once the limit is used up', async () => {
+  // The window is one second: start the burst just after a boundary, so it fits in one window.
+  await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
   const results = [];
   for (let i = 0; i < 4; i++) results.push(await call('Limited'));
   const codes = results.map((r) => r.status.code);

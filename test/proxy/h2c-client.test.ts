@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants, createServer, type Http2Server, type ServerHttp2Stream } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
 import { H2cPool } from '../../src/proxy/h2c-client.ts';
 import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from '../../src/proxy/upstream.ts';
 
@@ -21,7 +21,7 @@ async function server(onStream: (s: ServerHttp2Stream) => void): Promise<number>
 }
 
 function pool(port: number): H2cPool {
-  return new H2cPool('127.0.0.1', port, { connectTimeoutMs: 2000, responseTimeoutMs: 10_000, idleTimeoutMs: 10_000, maxHeaderBytes: 65536 });
+  return new H2cPool('127.0.0.1', port, { connectTimeoutMs: 2000, pingTimeoutMs: 2000, idleTimeoutMs: 10_000, maxHeaderBytes: 65536 });
 }
 
 function request(target = '/', method = 'GET'): UpstreamRequest {
@@ -185,4 +185,50 @@ test('h2c client: after the server sends GOAWAY, new requests go on a new sessio
   }
   assert.equal(sessions, 3);
   await p.close();
+});
+
+test('h2c client: a silent stream of a live peer stays open; a peer that stops answering PINGs fails its streams', async () => {
+  const opts = { connectTimeoutMs: 2000, pingTimeoutMs: 300, idleTimeoutMs: 200, maxHeaderBytes: 65536 };
+  // Live but silent for 1.5 s (a gRPC watch with nothing to say), then it ends the response.
+  const livePort = await server((s) => {
+    s.respond({ ':status': 200 });
+    setTimeout(() => s.end('late'), 1500);
+  });
+  const live = new H2cPool('127.0.0.1', livePort, opts);
+  const r1 = recorder();
+  live.dispatch(request(), r1.handler);
+  const o1 = await r1.done;
+  assert.equal(o1.error, undefined);
+  assert.equal(o1.bytes, 4);
+  await live.close();
+
+  // Dead: a TCP relay in front of a live server goes silent both ways once the head arrived
+  // (a peer that vanished without RST or FIN), so the client's PING is never answered.
+  const realPort = await server((s) => s.respond({ ':status': 200 }));
+  let blackhole = false;
+  const relay = createNetServer((down) => {
+    const up = netConnect(realPort, '127.0.0.1');
+    down.on('data', (d) => blackhole || up.write(d));
+    up.on('data', (d) => blackhole || down.write(d));
+    down.on('error', () => {});
+    up.on('error', () => {});
+    down.on('close', () => up.destroy());
+    up.on('close', () => down.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const dead = new H2cPool('127.0.0.1', (relay.address() as AddressInfo).port, opts);
+  const r2 = recorder();
+  const onStart = r2.handler.onResponseStart;
+  r2.handler.onResponseStart = (c, st, h, t) => {
+    onStart(c, st, h, t);
+    blackhole = true;
+  };
+  const started = Date.now();
+  dead.dispatch(request(), r2.handler);
+  const o2 = await r2.done;
+  assert.equal(o2.status, 200);
+  assert.ok(o2.error !== undefined, 'the stream failed');
+  assert.ok(Date.now() - started < 3000, `failed after ${Date.now() - started} ms`);
+  relay.close();
+  await dead.destroy();
 });
