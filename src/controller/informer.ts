@@ -144,11 +144,13 @@ export function createInformer(options: InformerOptions): Informer {
       return;
     }
     // A kind whose CRD is not installed has no objects: count it as synced and empty, so the
-    // other kinds still serve, and keep looking for it (slowly) in case the CRD arrives.
-    if (!synced) {
-      synced = true;
-      handlers.replace(kind.kind, []);
-    }
+    // other kinds still serve, and keep looking for it (slowly) in case the CRD arrives. A CRD
+    // removed while we ran took its objects with it, whatever DELETED events we missed; it may
+    // come back in another version.
+    synced = true;
+    version = undefined;
+    resourceVersion = undefined;
+    handlers.replace(kind.kind, []);
     throw new ControllerError('KUBE_KIND_NOT_SERVED', `${kind.kind}: none of ${kind.versions.join(', ')} is served by ${kind.group || 'core'} (${lastAnswer}); are the CRDs installed?`, 404);
   }
 
@@ -252,6 +254,9 @@ export function createInformer(options: InformerOptions): Informer {
           if (failures === 1) continue;
         } else {
           failures++;
+          // A watch answered 404: the kind stopped being served (its CRD was removed, or this
+          // version dropped). Re-list, which finds out which, instead of watching forever.
+          if (err instanceof ControllerError && err.statusCode === 404 && err.code !== 'KUBE_KIND_NOT_SERVED') resourceVersion = undefined;
         }
         const code = err instanceof ControllerError ? err.code : 'KUBE_UNREACHABLE';
         const delay = code === 'KUBE_KIND_NOT_SERVED' ? (options.notServedRetryMs ?? NOT_SERVED_RETRY_MS) : backoffDelay(failures, options.backoff);
