@@ -23,6 +23,7 @@ import type { ProxyLogger } from './logger.ts';
 import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
 import { sniffH2c } from './sniff-h2c.ts';
 import { buildTlsState, contextOptions, SecureContextCache, type TlsState } from './tls.ts';
+import { verifyClientCertificate } from './client-verify.ts';
 import { DatagramBinding, StreamBinding, type SocketBinding } from './stream-listeners.ts';
 import { handleUpgrade, isWebSocketUpgrade } from './websocket.ts';
 
@@ -107,8 +108,10 @@ class Binding implements BindingState, SocketBinding {
     const selected = typeof sni === 'string' && sni !== '' ? this.listener.selectGatewayListener(sni) : undefined;
     const id = selected !== undefined && tls.byListener.has(selected) ? selected : tls.fallbackId;
     const v = id === undefined ? undefined : tls.validation.get(id);
-    if (v === undefined || v.mode === 'AllowInsecureFallback' || socket.authorized) return true;
-    this.logger.debug({ listener: this.key, gatewayListener: id, err: String(socket.authorizationError ?? 'no client certificate') }, 'client certificate rejected');
+    if (v === undefined || v.mode === 'AllowInsecureFallback') return true;
+    const err = verifyClientCertificate(socket, v.cas);
+    if (err === undefined) return true;
+    this.logger.debug({ listener: this.key, gatewayListener: id, err }, 'client certificate rejected');
     return false;
   }
 
@@ -124,16 +127,15 @@ class Binding implements BindingState, SocketBinding {
     // Clients without SNI get the socket's default context: the first listener's certificate.
     const first = l.gatewayListeners.find((gl) => this.tls!.byListener.has(gl.id));
     const certs = first?.certificates;
-    const ca = first?.clientValidation?.caPem;
-    const key = certs === undefined ? undefined : certs.map((c) => c.id + c.certPem.length + c.certPem.slice(-64)).join('|') + (ca === undefined ? '' : `|ca:${ca.length}:${ca.slice(-64)}`);
+    const key = certs === undefined ? undefined : certs.map((c) => c.id + c.certPem.length + c.certPem.slice(-64)).join('|');
     const server = this.server as TlsServer & { requestCert: boolean };
     if (certs !== undefined && key !== this.defaultContextKey) {
       try {
-        server.setSecureContext(contextOptions(certs, ca));
+        server.setSecureContext(contextOptions(certs));
         this.defaultContextKey = key;
       } catch {
         try {
-          server.setSecureContext(contextOptions(certs.slice(0, 1), ca));
+          server.setSecureContext(contextOptions(certs.slice(0, 1)));
           this.defaultContextKey = key;
         } catch (err) {
           this.logger.warn({ listener: this.key, err: (err as Error).message }, 'default certificate rejected');

@@ -4,9 +4,10 @@
  * first Gateway listener's). Contexts are rebuilt on apply without re-binding the socket, and
  * cached by content so an unchanged certificate is not re-parsed on every apply.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions } from 'node:tls';
 import type { Certificate, ClientValidation, Listener } from '../ir/index.ts';
+import { parseCaBundle } from './client-verify.ts';
 
 export interface TlsState {
   readonly byListener: ReadonlyMap<string, SecureContext>;
@@ -14,11 +15,17 @@ export interface TlsState {
   /** The Gateway listener whose context `fallback` is (clients without SNI or an unknown one). */
   readonly fallbackId: string | undefined;
   /**
-   * Gateway listeners with client certificate validation (their contexts carry the CA). Empty:
-   * the socket asks no client for a certificate.
+   * Gateway listeners with client certificate validation, with their parsed CAs. Empty: the
+   * socket asks no client for a certificate.
    */
-  readonly validation: ReadonlyMap<string, ClientValidation>;
+  readonly validation: ReadonlyMap<string, ListenerValidation>;
   readonly errors: readonly { readonly listenerId: string; readonly message: string }[];
+}
+
+export interface ListenerValidation {
+  readonly mode: ClientValidation['mode'];
+  /** Trusted CAs (client-verify.ts checks chains against them after the handshake). */
+  readonly cas: readonly X509Certificate[];
 }
 
 export class SecureContextCache {
@@ -30,15 +37,14 @@ export class SecureContextCache {
     this.#used = new Set();
   }
 
-  get(certs: readonly Certificate[], clientCa?: string): SecureContext {
+  get(certs: readonly Certificate[]): SecureContext {
     const h = createHash('sha256');
     for (const c of certs) h.update(c.certPem).update('\0').update(c.keyPem).update('\0');
-    if (clientCa !== undefined) h.update('ca\0').update(clientCa);
     const key = h.digest('hex');
     this.#used.add(key);
     let ctx = this.#cache.get(key);
     if (ctx === undefined) {
-      ctx = createSecureContext(contextOptions(certs, clientCa));
+      ctx = createSecureContext(contextOptions(certs));
       this.#cache.set(key, ctx);
     }
     return ctx;
@@ -50,22 +56,17 @@ export class SecureContextCache {
 }
 
 /**
- * Options of a listener's context. With a client CA, the CA (and only it, not the public
- * roots) verifies client certificates and its names go into the CertificateRequest, so clients
- * holding several certificates pick the right one.
+ * Options of a listener's context. Client CAs are deliberately not in it (see client-verify.ts):
+ * the handshake only collects a client's chain. The cost: the CertificateRequest names no CAs,
+ * so a client with several certificates sends its first.
  */
-export function contextOptions(certs: readonly Certificate[], clientCa?: string): SecureContextOptions {
-  return {
-    cert: certs.map((c) => c.certPem),
-    key: certs.map((c) => c.keyPem),
-    minVersion: 'TLSv1.2',
-    ...(clientCa === undefined ? {} : { ca: clientCa }),
-  };
+export function contextOptions(certs: readonly Certificate[]): SecureContextOptions {
+  return { cert: certs.map((c) => c.certPem), key: certs.map((c) => c.keyPem), minVersion: 'TLSv1.2' };
 }
 
 export function buildTlsState(l: Listener, cache: SecureContextCache): TlsState {
   const byListener = new Map<string, SecureContext>();
-  const validation = new Map<string, ClientValidation>();
+  const validation = new Map<string, ListenerValidation>();
   const errors: { listenerId: string; message: string }[] = [];
   let fallback: SecureContext | undefined;
   let fallbackId: string | undefined;
@@ -74,14 +75,13 @@ export function buildTlsState(l: Listener, cache: SecureContextCache): TlsState 
       errors.push({ listenerId: gl.id, message: 'no certificate' });
       continue;
     }
-    const ca = gl.clientValidation?.caPem;
     let ctx: SecureContext | undefined;
     try {
-      ctx = cache.get(gl.certificates, ca);
+      ctx = cache.get(gl.certificates);
     } catch (err) {
       // One bad extra certificate must not take the listener's first (default) one down.
       try {
-        ctx = cache.get(gl.certificates.slice(0, 1), ca);
+        ctx = cache.get(gl.certificates.slice(0, 1));
         errors.push({ listenerId: gl.id, message: `extra certificate rejected: ${(err as Error).message}` });
       } catch (err2) {
         errors.push({ listenerId: gl.id, message: (err2 as Error).message });
@@ -89,7 +89,7 @@ export function buildTlsState(l: Listener, cache: SecureContextCache): TlsState 
     }
     if (ctx !== undefined) {
       byListener.set(gl.id, ctx);
-      if (gl.clientValidation !== undefined) validation.set(gl.id, gl.clientValidation);
+      if (gl.clientValidation !== undefined) validation.set(gl.id, { mode: gl.clientValidation.mode, cas: parseCaBundle(gl.clientValidation.caPem) });
       if (fallback === undefined) {
         fallback = ctx;
         fallbackId = gl.id;

@@ -52,11 +52,14 @@ export class CertFactory {
     return this.#read(name);
   }
 
-  /** A CA certificate (basicConstraints CA:true) that `leaf` can sign with. */
-  ca(cn: string, alg: KeyAlgorithm = 'ec'): Pem & { readonly name: string } {
+  /**
+   * A CA certificate (basicConstraints CA:true) that `leaf` can sign with. `serial`: fixed, so
+   * two CAs can share subject and serial (and differ only in their key).
+   */
+  ca(cn: string, alg: KeyAlgorithm = 'ec', serial?: number): Pem & { readonly name: string } {
     const name = `ca${++this.#n}`;
     execFileSync('openssl', [
-      'req', '-x509', ...keyArgs(alg), '-nodes', '-keyout', join(this.dir, `${name}.key`), '-out', join(this.dir, `${name}.crt`),
+      'req', '-x509', ...keyArgs(alg), ...(serial === undefined ? [] : ['-set_serial', String(serial)]), '-nodes', '-keyout', join(this.dir, `${name}.key`), '-out', join(this.dir, `${name}.crt`),
       '-days', '2', '-subj', `/CN=${cn}`, '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
     ], { stdio: 'ignore' });
     return { ...this.#read(name), name };

@@ -108,3 +108,25 @@ test('validation follows applies: removed, the listener admits clients without c
   assert.notEqual(await get('mtls.example.com', 'mtls.example.com', clientA), 200, 'the old CA no longer verifies');
   assert.equal(await get('mtls.example.com', 'mtls.example.com', clientB), 200);
 });
+
+test('CAs that share subject and serial but not the key: the right one passes, the other is refused or (fallback) admitted', async () => {
+  // The upstream conformance suite makes every test CA this way; OpenSSL verifying such a
+  // chain used to leave an error that failed the connection even under AllowInsecureFallback.
+  const same1 = certs.ca('gatewayapi', 'rsa', 2024);
+  const same2 = certs.ca('gatewayapi', 'rsa', 2024);
+  const good = certs.leaf(same1, { cn: 'client', usage: 'clientAuth', alg: 'rsa' });
+  const other = certs.leaf(same2, { cn: 'client', usage: 'clientAuth', alg: 'rsa' });
+  await proxy.apply(tlsTable(0, { caPem: same1.certPem, mode: 'AllowValidOnly' }));
+  assert.equal(await get('mtls.example.com', 'mtls.example.com', good), 200);
+  assert.notEqual(await get('mtls.example.com', 'mtls.example.com', other), 200);
+  await proxy.apply(tlsTable(0, { caPem: same1.certPem, mode: 'AllowInsecureFallback' }));
+  assert.equal(await get('mtls.example.com', 'mtls.example.com', other), 200);
+  assert.equal(await get('mtls.example.com', 'mtls.example.com', good), 200);
+});
+
+test('a client certificate made for servers only (extendedKeyUsage serverAuth) is refused', async () => {
+  await proxy.apply(tlsTable(0, { caPem: caA.certPem, mode: 'AllowValidOnly' }));
+  const serverOnly = certs.leaf(caA, { cn: 'not-a-client', usage: 'serverAuth' });
+  assert.notEqual(await get('mtls.example.com', 'mtls.example.com', serverOnly), 200);
+  assert.equal(await get('mtls.example.com', 'mtls.example.com', clientA), 200);
+});
