@@ -520,3 +520,24 @@ test('TCP half-close: the client ends its side, the backend answers after readin
     await new Promise((r) => server.close(() => r(undefined)));
   }
 });
+
+test('TLS listener: a client that never finishes its ClientHello is closed after the headers timeout', async () => {
+  const gl = 'listener/default/gw/tls';
+  const proxy = createProxy({ limits: { headersTimeoutMs: 300 } });
+  const result = await proxy.apply(table([
+    socketListener('TLS', [{ id: gl, hostname: '*', certificates: [], tlsMode: 'Passthrough' }], []),
+  ], []));
+  const port = result.listeners[0]!.boundPort!;
+  try {
+    const silent = await tcpClient(port);
+    // A record header announcing more bytes than ever arrive.
+    const partial = await tcpClient(port);
+    partial.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+    const started = performance.now();
+    await Promise.all([closed(silent), closed(partial)]);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed >= 200 && elapsed < 3000, `closed after ${elapsed} ms`);
+  } finally {
+    await proxy.close();
+  }
+});
