@@ -17,7 +17,9 @@ const EXTENDED = [
   'GatewayAddressEmpty',
   'GatewayHTTPListenerIsolation',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
+  'GatewayInfrastructure',
   'GatewayPort8080',
+  'GatewayStaticAddresses',
   'GRPCRouteNamedRouteRule',
   'HTTPRoute303RedirectStatusCode',
   'HTTPRoute307RedirectStatusCode',
@@ -42,7 +44,11 @@ const EXTENDED = [
   'HTTPRouteRequestTimeout',
   'HTTPRouteResponseHeaderModification',
   'HTTPRouteRetry',
+  // No upstream tests in v1.6.3: proven by test/proxy/retry.test.ts.
+  'HTTPRouteRetryBackendTimeout',
+  'HTTPRouteRetryConnectionError',
   'HTTPRouteSchemeRedirect',
+  'ListenerSet',
 ] as const;
 
 /**
