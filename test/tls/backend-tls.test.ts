@@ -125,3 +125,27 @@ test('plaintext backends are untouched', async () => {
   assert.equal(r.status, 200);
   assert.equal(r.json().backend, 'plain');
 });
+
+test('a CA with the trusted CA\'s subject and serial but another key is refused (502), and other TLS backends keep working', async () => {
+  // The conformance suite's mismatch CA is made this way; OpenSSL fails its signature check.
+  const real = certs.ca('gatewayapi', 'rsa', 2024);
+  const lookalike = certs.ca('gatewayapi', 'rsa', 2024);
+  const leaf = certs.leaf(real, { cn: 'abc.example.com', alg: 'rsa' });
+  const server = createServer({ cert: leaf.certPem, key: leaf.keyPem }, (_req, res) => res.end('ok'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const p = (server.address() as AddressInfo).port;
+  const mk = (id: string, caPem: string): Backend => ({ ...backend(id, [p]), tls: { policyId: `backendtlspolicy/default/${id}`, serverName: 'abc.example.com', caPem, subjectAltNames: [] } });
+  const t = routingTable();
+  const routes = [route('real', match('/real', 'Exact'), [ref('backend/real')]), route('lookalike', match('/lookalike', 'Exact'), [ref('backend/lookalike')]), ...t.listeners[0]!.virtualHosts[0]!.routes];
+  await proxy.apply({ ...t, version: `${t.version}-lookalike`, listeners: [{ ...t.listeners[0]!, port, virtualHosts: [vhost('*', routes)] }], backends: [...t.backends, mk('backend/real', real.certPem), mk('backend/lookalike', lookalike.certPem)].sort((a, b) => a.id.localeCompare(b.id)) });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await get('/lookalike')).status, 502);
+      assert.equal((await get('/real')).status, 200);
+      assert.equal((await get('/ok')).status, 200);
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
