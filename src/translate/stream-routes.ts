@@ -4,6 +4,7 @@
 // time, then namespace/name; conformance TCPRouteMultipleRoutesAttachment).
 import type { StreamRoute, WeightedBackendRef } from '../ir/index.ts';
 import { attachRoute } from './attach.ts';
+import type { ListenerSetIndex } from './listener-sets.ts';
 import { resolveBackendRef, type BackendSource, type RefFailure } from './backends.ts';
 import { CONTROLLER_API_VERSION, routeStatus, routeUsable, type RouteStatusInput } from './build-status.ts';
 import type { RouteMemo } from './cache.ts';
@@ -100,10 +101,11 @@ export function compareStreamPlacements(a: StreamPlacement, b: StreamPlacement):
 /** Everything one stream route contributes, given the context (the stream twin of translateRoute). */
 export function translateStreamRoute(
   graph: Graph, gatewayByKey: ReadonlyMap<string, GatewayInfo>, route: unknown, kind: StreamRouteKind, routeKey: string, controllerName: string,
+  listenerSetByKey?: ListenerSetIndex,
 ): RouteMemo {
   const m = meta(route);
   const countedOn: ListenerInfo[] = [];
-  const parents = attachRoute(graph, gatewayByKey, route, kind, m.namespace, routeKey, countedOn);
+  const parents = attachRoute(graph, gatewayByKey, route, kind, m.namespace, routeKey, countedOn, listenerSetByKey);
   if (parents.length === 0) return { kind, routeKey, countedOn, sources: [], placements: [], status: undefined }; // not ours
   let input: RouteStatusInput;
   let rules: StreamRules | undefined;

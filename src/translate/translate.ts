@@ -92,7 +92,7 @@ export function translate(input: Resources, options: TranslateOptions): Translat
       let memo = cached;
       if (memo === undefined || memo.routeKey !== routeKey) {
         memo = isStreamKind(kind)
-          ? translateStreamRoute(graph, gatewayByKey, route, kind, routeKey, controllerName)
+          ? translateStreamRoute(graph, gatewayByKey, route, kind, routeKey, controllerName, listenerSetByKey)
           : translateRoute(graph, gatewayByKey, route, kind, routeKey, validateRegex, controllerName, listenerSetByKey);
         if (typeof route === 'object' && route !== null) memos.set(route, memo);
       } else {
