@@ -223,8 +223,12 @@ export class StreamBinding implements SocketBinding {
     });
   }
 
-  #close(p: Pipe, _why: string): void {
+  #close(p: Pipe, why: string): void {
     if (!this.#pipes.delete(p)) return;
+    // Closes the proxy decided on (not the peers' own) are worth a line when debugging.
+    if (why === 'route removed' || why === 'listener removed' || why === 'connect timeout' || why === 'idle') {
+      this.#logger.debug({ listener: this.key, route: p.routeKey, reason: why }, 'stream closed');
+    }
     p.client.destroy();
     p.upstream?.destroy();
   }
