@@ -85,9 +85,9 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
         } });
       } else if (s.kind === 'Gateway') {
         out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => {
-          const merged = mergeOwnedStatus(s.status, e, t);
-          if (options.gatewayAddresses === undefined) return merged;
+          if (options.gatewayAddresses === undefined) return mergeOwnedStatus(s.status, e, t);
           const addresses = options.gatewayAddresses(s.namespace ?? '', s.name);
+          const merged = mergeOwnedStatus(addresses.length > 0 ? s.status : addressNotAssigned(s.status), e, t);
           const { addresses: _bound, ...rest } = merged;
           return addresses.length > 0 ? { ...rest, addresses: [...addresses] } : rest;
         } });
@@ -247,4 +247,20 @@ function objectPathOf(object: KubeObject, target: Target): string {
 
 function statusPath(object: KubeObject, target: Target): string {
   return `${objectPathOf(object, target)}/status`;
+}
+
+/**
+ * In-cluster mode, a Gateway whose Service has no address yet (a LoadBalancer still pending):
+ * the listeners may be bound, but no client can reach them, so Programmed is False with the
+ * Gateway API reason AddressNotAssigned instead of True.
+ */
+function addressNotAssigned(status: unknown): unknown {
+  const st = status as { conditions?: { type: string; status: string }[] } | undefined;
+  if (!Array.isArray(st?.conditions)) return status;
+  return {
+    ...st,
+    conditions: st.conditions.map((c) => (c.type === 'Programmed' && c.status === 'True'
+      ? { ...c, status: 'False', reason: 'AddressNotAssigned', message: "Waiting for the Gateway's Service to get an address (a LoadBalancer Service needs a load-balancer controller)" }
+      : c)),
+  };
 }
