@@ -64,9 +64,16 @@ export function createRelevance(store: Store, controllerName: string): Relevance
         const from = ((l as Record<string, unknown>).allowedRoutes as { namespaces?: { from?: string } } | undefined)?.namespaces?.from;
         if (from === 'Selector') idx.namespaceSelectors = true;
       }
+      // GEP-1713: which namespaces' ListenerSets attach can hang on namespace labels too.
+      if ((spec(gw).allowedListeners as { namespaces?: { from?: string } } | undefined)?.namespaces?.from === 'Selector') idx.namespaceSelectors = true;
     }
     // A ListenerSet's certificates; whether its parent is ours is the translator's question.
-    for (const set of store.list('ListenerSet')) collectRefs(spec(set), set.metadata?.namespace ?? '', CERT_KEYS, 'Secret', idx.secrets);
+    for (const set of store.list('ListenerSet')) {
+      collectRefs(spec(set), set.metadata?.namespace ?? '', CERT_KEYS, 'Secret', idx.secrets);
+      for (const l of asArray(spec(set).listeners)) {
+        if (((l as Record<string, unknown>).allowedRoutes as { namespaces?: { from?: string } } | undefined)?.namespaces?.from === 'Selector') idx.namespaceSelectors = true;
+      }
+    }
     for (const kind of ROUTE_KINDS) {
       for (const route of store.list(kind)) {
         if (!attachesToOurs(route, idx.ourGateways)) continue;

@@ -118,3 +118,13 @@ test('relevance: ListenerSets, routes attached to them and the Secrets they use'
   assert.equal(relevant('Secret', 'ADDED', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-cert', namespace: 'team' }, type: 'kubernetes.io/tls' }), true, "a ListenerSet's certificate");
   assert.equal(relevant('Secret', 'ADDED', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unrelated', namespace: 'team' }, type: 'kubernetes.io/tls' }), false);
 });
+
+test('relevance: namespace labels matter once a Gateway selects ListenerSet namespaces by label', () => {
+  const { relevant } = world();
+  const ns = (labels: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', labels } });
+  relevant('Namespace', 'ADDED', ns({}));
+  assert.equal(relevant('Namespace', 'MODIFIED', ns({ listeners: 'yes' })), false, 'no selector anywhere yet');
+  const selecting = { ...gateway('gw', 'ours'), spec: { gatewayClassName: 'ours', listeners: [], allowedListeners: { namespaces: { from: 'Selector', selector: { matchLabels: { listeners: 'yes' } } } } } };
+  relevant('Gateway', 'MODIFIED', selecting);
+  assert.equal(relevant('Namespace', 'MODIFIED', ns({})), true);
+});
