@@ -104,14 +104,20 @@ export function nginxBackendConf(dir: string, p: Ports): string {
     }
     # gRPC unary answer: the message frame from a file (a config string cannot hold its NUL
     # bytes) with grpc-status in the trailers. A POST to a static file is a 405 in nginx; the
-    # error_page turns it into the file's 200 (an internal GET of the same URI).
+    # error_page turns it into the file's 200 (an internal GET of the same URI). The mirror
+    # subrequest only makes nginx read the whole request body first, as a gRPC server does:
+    # answering before it resets the stream under the proxy, which nginx's grpc_pass then
+    # reports as 502s ("upstream sent frame for unknown stream").
     location /${GRPC_SERVICE}/ {
+      mirror /read-body;
+      mirror_request_body on;
       root ${dir}/static;
       types { }
       default_type application/grpc;
       add_trailer grpc-status 0;
       error_page 405 =200 $uri;
     }
+    location = /read-body { internal; return 204; }
   }
 }
 `;
