@@ -5,7 +5,7 @@
 // selector-less, in the Gateway's own namespace: it stands for the Gateway's infrastructure
 // (GatewayInfrastructure: labels and annotations "applied to any resources created in
 // response to this Gateway"). Pure: the provisioner (service-provisioner.ts) does the I/O.
-import type { Gateway } from '../translate/resources.ts';
+import type { Gateway, ListenerSet } from '../translate/resources.ts';
 import type { KubeObject } from './store.ts';
 import { hash32 } from './local-addresses.ts';
 
@@ -42,13 +42,18 @@ export function gatewayServiceNamespace(gatewayNamespace: string, options: Gatew
   return options.local === true ? gatewayNamespace : options.namespace;
 }
 
-export function desiredGatewayService(gw: Gateway, options: GatewayServiceOptions): KubeObject {
+/**
+ * `sets`: the ListenerSets the Gateway admits (admittedListenerSets): their listeners bind on
+ * the Gateway's addresses, so their ports belong on its Service too (GEP-1713).
+ */
+export function desiredGatewayService(gw: Gateway, options: GatewayServiceOptions, sets: readonly ListenerSet[] = []): KubeObject {
   const ns = gw.metadata?.namespace ?? 'default';
   const name = gw.metadata?.name ?? '';
   const infra = (gw.spec as { infrastructure?: { labels?: Record<string, string>; annotations?: Record<string, string> } } | undefined)?.infrastructure;
-  const ports = [...new Set((gw.spec?.listeners ?? []).map((l) => l.port))].sort((a, b) => a - b);
+  const listeners: { port: number; protocol: string }[] = [...(gw.spec?.listeners ?? []), ...sets.flatMap((s) => s.spec?.listeners ?? [])];
+  const ports = [...new Set(listeners.map((l) => l.port))].sort((a, b) => a - b);
   const protocolOf = (port: number): string =>
-    (gw.spec?.listeners ?? []).some((l) => l.port === port && l.protocol === 'UDP') ? 'UDP' : 'TCP';
+    listeners.some((l) => l.port === port && l.protocol === 'UDP') ? 'UDP' : 'TCP';
   const servicePorts = ports.map((port) => ({ name: `port-${port}`, port, targetPort: port, protocol: protocolOf(port) }));
   return {
     apiVersion: 'v1',

@@ -3,6 +3,7 @@
 // Leader only, like status: replicas must not race.
 import type { Logger } from '../observability/logger.ts';
 import type { Gateway, Resources } from '../translate/resources.ts';
+import { admittedListenerSets } from '../translate/index.ts';
 import type { KubeClient } from './kube-client.ts';
 import { describeAnswer } from './kube-client.ts';
 import type { Store } from './store.ts';
@@ -25,8 +26,9 @@ export function createServiceProvisioner(deps: { client: KubeClient; store: Stor
       const classes = new Set(resources.gatewayClasses.filter((c) => c.spec?.controllerName === controllerName).map((c) => c.metadata?.name));
       const ours: Gateway[] = resources.gateways.filter((g) => classes.has(g.spec?.gatewayClassName));
       const wanted = new Set<string>();
+      const sets = admittedListenerSets(resources, controllerName);
       for (const gw of ours) {
-        const base = desiredGatewayService(gw, options);
+        const base = desiredGatewayService(gw, options, sets.get(`${gw.metadata?.namespace ?? ''}/${gw.metadata?.name ?? ''}`));
         const desired = { ...base, metadata: { ...base.metadata, annotations: { ...base.metadata?.annotations, [CONTROLLER_ANNOTATION]: controllerName } } };
         const name = desired.metadata?.name ?? '';
         const ns = desired.metadata?.namespace ?? '';

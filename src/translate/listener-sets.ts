@@ -8,11 +8,11 @@ import * as st from '../status/index.ts';
 import { mergeConditions, type ConditionInput } from '../status/index.ts';
 import * as ls from '../status/listener-set.ts';
 import { listenerIsValid } from './build-status.ts';
-import type { Graph } from './graph.ts';
+import { buildGraph, sanitize, type Graph } from './graph.ts';
 import { selectorMatches } from './label-selector.ts';
 import { buildGateways, serves, socketId, type GatewayInfo, type ListenerInfo } from './listeners.ts';
 import { GATEWAY_GROUP } from './reference-grants.ts';
-import type { Gateway, ListenerSet } from './resources.ts';
+import type { Gateway, ListenerSet, Resources } from './resources.ts';
 import { compareStrings, meta, obj, str, type Meta } from './safe.ts';
 import type { ObjectStatus, TranslateOptions } from './types.ts';
 
@@ -202,4 +202,26 @@ export function withAttachedListenerSets(statuses: readonly ObjectStatus[], gate
     const n = s.kind === 'Gateway' ? involved.get(`${s.namespace ?? ''}/${s.name}`) : undefined;
     return n === undefined ? s : { ...s, status: { ...(s.status as object), attachedListenerSets: n } };
   });
+}
+
+/**
+ * For front ends that provision per-Gateway infrastructure (the in-cluster Service): the
+ * ListenerSets each of our Gateways admits, by `<ns>/<name>` of the Gateway. Same attachment
+ * rules as translate(), without validating the listeners.
+ */
+export function admittedListenerSets(resources: Resources, controllerName: string): Map<string, ListenerSet[]> {
+  const graph = buildGraph(sanitize(resources), controllerName);
+  const byKey = new Map<string, GatewayInfo>(graph.ourGateways.map((gateway) => {
+    const m = meta(gateway);
+    return [`${m.namespace}/${m.name}`, { gateway, meta: m, addresses: [], listeners: [], failures: [] }];
+  }));
+  const out = new Map<string, ListenerSet[]>();
+  for (const set of graph.resources.listenerSets ?? []) {
+    const parent = parentOf(set, byKey);
+    if (!parent || !allowedBy(graph, parent, meta(set).namespace).allowed) continue;
+    const k = `${parent.meta.namespace}/${parent.meta.name}`;
+    const list = out.get(k);
+    if (list) list.push(set); else out.set(k, [set]);
+  }
+  return out;
 }

@@ -76,3 +76,9 @@ test('gateway Service, in-cluster mode: also carries the gateway-name label', ()
   const svc = desiredGatewayService(gw, options) as { metadata: { labels: Record<string, string> } };
   assert.equal(svc.metadata.labels['gateway.networking.k8s.io/gateway-name'], 'web');
 });
+
+test('gateway Service: listener ports of admitted ListenerSets are added', () => {
+  const set = { spec: { parentRef: { name: 'web' }, listeners: [{ name: 'extra', port: 8443, protocol: 'HTTPS' }, { name: 'dup', port: 80, protocol: 'HTTP' }] } } as never;
+  const svc = desiredGatewayService(gw, options, [set]) as { spec: { ports: { port: number }[] } };
+  assert.deepEqual(svc.spec.ports.map((p) => p.port), [80, 443, 8443]);
+});

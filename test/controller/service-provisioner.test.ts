@@ -92,3 +92,18 @@ test('in-cluster mode: Services in FluxGate\'s namespace; unmarked ones (older v
     'DELETE /api/v1/namespaces/fluxgate-system/services/gw-a-gone',
   ]);
 });
+
+test('the Service also exposes the listener ports of the ListenerSets the Gateway admits, not of refused ones', async () => {
+  const { client, calls } = recordingClient();
+  const store = createStore();
+  const p = createServiceProvisioner({ client, store, controllerName: CTRL, logger: createLogger('silent'),
+    options: { namespace: 'fluxgate-system', podSelector: { app: 'fluxgate' }, serviceType: 'LoadBalancer' } });
+  const admitting = { ...gateway, spec: { ...gateway.spec, allowedListeners: { namespaces: { from: 'Same' } } } };
+  const set = (ns: string, port: number): object => ({
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'ListenerSet', metadata: { name: `set-${port}`, namespace: ns },
+    spec: { parentRef: { name: 'web', namespace: 'shop' }, listeners: [{ name: 'l', port, protocol: port === 5353 ? 'UDP' : 'HTTPS' }] },
+  });
+  await p.sync({ ...resources([admitting]), listenerSets: [set('shop', 8443), set('shop', 5353), set('elsewhere', 9999)] } as unknown as Resources);
+  const body = calls[0]!.body as { spec: { ports: { port: number; protocol: string }[] } };
+  assert.deepEqual(body.spec.ports.map((x) => `${x.port}/${x.protocol}`), ['5353/UDP', '8080/TCP', '8443/TCP']);
+});
