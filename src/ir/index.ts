@@ -317,7 +317,10 @@ export interface Backend {
   readonly protocol: BackendProtocol;
   /** Ready endpoints, sorted by address then port. Empty: requests answer 503. */
   readonly endpoints: readonly Endpoint[];
-  /** TLS to the endpoints (Gateway API BackendTLSPolicy); absent: plaintext. */
+  /**
+   * TLS to the endpoints (Gateway API BackendTLSPolicy); absent: plaintext. With protocol `h2c`
+   * the proxy speaks HTTP/2 over TLS (ALPN `h2`) instead.
+   */
   readonly tls?: BackendTls;
   /**
    * Active health checking of the endpoints (TrafficPolicy `spec.healthCheck`). Endpoints that

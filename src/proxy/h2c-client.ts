@@ -14,6 +14,7 @@
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
+import type { ConnectionOptions } from 'node:tls';
 import { UpstreamError, type UpstreamControl, type UpstreamHandler, type UpstreamPool, type UpstreamRequest } from './h1-client.ts';
 import { HOP_BY_HOP, isDecimal } from './headers.ts';
 import type { ProxyLogger } from './logger.ts';
@@ -31,6 +32,11 @@ export interface H2cPoolOptions {
   /** Cap of a response's header list (SETTINGS_MAX_HEADER_LIST_SIZE). */
   readonly maxHeaderBytes: number;
   readonly logger?: ProxyLogger;
+  /**
+   * HTTP/2 over TLS instead of h2c (BackendTLSPolicy on a gRPC or h2c backend): node:tls options
+   * (SNI, CA, identity check, client certificate); ALPN is always `h2`.
+   */
+  readonly tls?: ConnectionOptions;
 }
 
 const {
@@ -71,11 +77,11 @@ export function trailerList(trailers: IncomingHttpHeaders | undefined): string[]
 }
 
 /** Request headers for HTTP/2: pseudo-headers from the request, no connection-specific fields. */
-function requestHeaders(req: UpstreamRequest): OutgoingHttpHeaders {
+function requestHeaders(req: UpstreamRequest, scheme: string): OutgoingHttpHeaders {
   const src = req.headerObject();
   const out: OutgoingHttpHeaders = {
     ':method': req.method,
-    ':scheme': 'http',
+    ':scheme': scheme,
     ':path': req.target,
   };
   for (const name in src) {
@@ -219,12 +225,15 @@ function onStreamError(this: ClientHttp2Stream & { call: H2cCall }, err: Error &
 
 export class H2cPool implements UpstreamPool {
   readonly #origin: string;
+  readonly #scheme: string;
   readonly #opts: H2cPoolOptions;
   #sessions: SessionState[] = [];
   #closed = false;
 
   constructor(address: string, port: number, opts: H2cPoolOptions) {
-    this.#origin = address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+    const scheme = opts.tls === undefined ? 'http' : 'https';
+    this.#scheme = scheme;
+    this.#origin = address.includes(':') ? `${scheme}://[${address}]:${port}` : `${scheme}://${address}:${port}`;
     this.#opts = opts;
   }
 
@@ -234,7 +243,7 @@ export class H2cPool implements UpstreamPool {
       return;
     }
     const body = req.body;
-    const headers = requestHeaders(req);
+    const headers = requestHeaders(req, this.#scheme);
     let state = this.#session();
     let stream: ClientHttp2Stream & { call: H2cCall };
     try {
@@ -276,6 +285,7 @@ export class H2cPool implements UpstreamPool {
   #open(): SessionState {
     const opts = this.#opts;
     const session = connect(this.#origin, {
+      ...(opts.tls === undefined ? {} : { ...opts.tls, ALPNProtocols: ['h2'] }),
       maxHeaderListPairs: 256,
       maxSessionMemory: 64,
       settings: { maxHeaderListSize: opts.maxHeaderBytes, enablePush: false },

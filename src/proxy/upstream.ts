@@ -70,6 +70,8 @@ export class UpstreamPools {
         idleTimeoutMs: H2C_IDLE_TIMEOUT_MS,
         maxHeaderBytes: MAX_RESPONSE_HEAD_BYTES,
         logger: this.#logger,
+        // BackendTLSPolicy on an HTTP/2 backend (gRPC): HTTP/2 over TLS, ALPN h2.
+        ...(tls === undefined ? {} : { tls: backendTlsOptions(tls) }),
       });
     } else {
       pool = new H1Pool(ep.address, ep.port, {
@@ -77,7 +79,7 @@ export class UpstreamPools {
         keepAliveTimeoutMs: this.#limits.upstreamKeepAliveTimeoutMs,
         responseTimeoutMs: RESPONSE_TIMEOUT_MS,
         maxHeaderBytes: MAX_RESPONSE_HEAD_BYTES,
-        // Only HTTP/1.1 backends get TLS: the translator never sets it on another protocol.
+        // HTTP/1.1 backends (the translator never sets TLS on WebSocket or stream backends).
         ...(tls === undefined ? {} : { tls: backendTlsOptions(tls) }),
       });
     }

@@ -175,9 +175,9 @@ export function withBackendTls(base: RoutingTable, graph: Graph, gateways: reado
     const policy = (sp.portName === '' ? undefined : winners.get(`${sp.service}|${sp.portName}`)) ?? winners.get(`${sp.service}|`);
     if (policy === undefined) continue;
     const gws = [...(gatewaysOf.get(b.id) ?? [])].sort(compareStrings);
-    // The proxy speaks TLS to HTTP/1.1 backends only: h2c (gRPC), WebSocket and stream
-    // backends under a policy fail closed rather than be reached in plaintext.
-    if (policy.tls === undefined || b.protocol !== 'http1') {
+    // The proxy speaks TLS to HTTP/1.1 and HTTP/2 (gRPC: h2 by ALPN instead of h2c) backends;
+    // WebSocket and stream backends under a policy fail closed rather than be reached in plaintext.
+    if (policy.tls === undefined || (b.protocol !== 'http1' && b.protocol !== 'h2c')) {
       invalid.add(b.id);
       continue;
     }
