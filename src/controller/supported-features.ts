@@ -14,7 +14,13 @@ const CORE = ['Gateway', 'GRPCRoute', 'HTTPRoute', 'ReferenceGrant'] as const;
  * test/proxy and the golden cases); conformance runs confirm them.
  */
 const EXTENDED = [
+  // TLS to backends and client certificates: upstream tests pass (conformance/KNOWN-FAILURES.md).
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
   'GatewayAddressEmpty',
+  'GatewayBackendClientCertificate',
+  'GatewayFrontendClientCertificateValidation',
+  'GatewayFrontendClientCertificateValidationInsecureFallback',
   'GatewayHTTPListenerIsolation',
   'GatewayHTTPSListenerDetectMisdirectedRequests',
   'GatewayInfrastructure',
@@ -52,12 +58,10 @@ const EXTENDED = [
 ] as const;
 
 /**
- * Stream routes (TLS, TCP and UDP listeners): core of the GATEWAY-TLS, GATEWAY-TCP and
- * GATEWAY-UDP profiles, and the TLSRoute extended modes (termination, and Passthrough with
- * Terminate on one port). UDPRoute's test of a coredns backend needs a cluster that runs coredns
- * (conformance/KNOWN-FAILURES.md); the other eight UDPRoute tests pass anywhere.
+ * Stream routes (TLS, TCP listeners): core of the GATEWAY-TLS and GATEWAY-TCP profiles, and the
+ * TLSRoute extended modes (termination, and Passthrough with Terminate on one port).
  */
-const STREAMS = ['TCPRoute', 'TLSRoute', 'TLSRouteModeMixed', 'TLSRouteModeTerminate', 'UDPRoute'] as const;
+const STREAMS = ['TCPRoute', 'TLSRoute', 'TLSRouteModeMixed', 'TLSRouteModeTerminate'] as const;
 
 /** Sorted ascending by name, as the GatewayClass API requires. */
 export function supportedFeatures(): { name: string }[] {
