@@ -108,11 +108,26 @@ export function buildTable(
 
   const backends: Backend[] = [...usedBackends].sort(compareStrings).flatMap((id) => {
     const src = sources.get(id);
-    return src ? [buildBackend(graph, src, grpcBackends.has(id))] : [];
+    return src ? [memoBackend(graph, src, grpcBackends.has(id), cache)] : [];
   });
   if (cache !== undefined) cache.vhostOrder = nextOrder;
   const body = { listeners: tableListeners, backends };
   return { version: tableVersion(body, cache), ...body };
+}
+
+/** buildBackend, memoised in the cache (reset whenever the context changes). */
+function memoBackend(graph: Graph, src: BackendSource, forceH2c: boolean, cache: CacheState | undefined): Backend {
+  if (cache === undefined) return buildBackend(graph, src, forceH2c);
+  // Keyed by the Service port object: every route resolving this backend has its own
+  // BackendSource, but they all point at the same port of the same (unchanged) Service.
+  let m = cache.backends.get(src.servicePort);
+  if (m === undefined) cache.backends.set(src.servicePort, (m = {}));
+  const hit = (forceH2c ? m.forced : m.plain) as Backend | undefined;
+  if (hit !== undefined) return hit;
+  const b = buildBackend(graph, src, forceH2c);
+  if (forceH2c) m.forced = b;
+  else m.plain = b;
+  return b;
 }
 
 const backendIdsMemo = new WeakMap<Route, readonly string[]>();

@@ -31,10 +31,15 @@ export interface CacheState extends TranslateCache {
   vhostOrder: Map<string, readonly unknown[]>;
   /** Content hash of each IR route object. */
   readonly routeHashes: WeakMap<object, string>;
+  /**
+   * IR backends by BackendSource's Service port object (h2c forced or not), valid while the context is the same: the
+   * same object for an unchanged backend lets the proxy keep its compiled routes.
+   */
+  backends: WeakMap<object, { forced?: unknown; plain?: unknown }>;
 }
 
 export function createTranslateCache(): TranslateCache {
-  const state: CacheState = { __translateCache: true, routes: new WeakMap(), vhostOrder: new Map(), routeHashes: new WeakMap() };
+  const state: CacheState = { __translateCache: true, routes: new WeakMap(), vhostOrder: new Map(), routeHashes: new WeakMap(), backends: new WeakMap() };
   return state;
 }
 

@@ -57,6 +57,7 @@ export function translate(input: Resources, options: TranslateOptions): Translat
   } else {
     ctx = buildContext(resources, options, controllerName);
     memos = new WeakMap();
+    if (state !== undefined) state.backends = new WeakMap();
   }
   const { graph, gateways, gatewayByKey } = ctx;
 
