@@ -1,4 +1,4 @@
-import type { Resources } from '../translate/resources.ts';
+import { emptyResources, type Resources } from '../translate/resources.ts';
 import type { ConfigError } from './config-error.ts';
 import type { KindInfo } from './validate-document.ts';
 
@@ -29,45 +29,84 @@ type Meta = {
 
 export interface ResourceBuilder {
   /**
-   * Turns validated documents into Resources the way the API server would store them:
-   * namespace defaulted to `default`, generation 1, a creation timestamp, Secret `stringData`
-   * folded into `data`, Namespace objects (with their `kubernetes.io/metadata.name` label) for
-   * every namespace used. Duplicate objects are errors. The same validated object always
-   * yields the same resource object, so unchanged documents stay identical across reloads.
+   * Turns validated documents, file by file, into Resources the way the API server would store
+   * them: namespace defaulted to `default`, generation 1, a creation timestamp, Secret
+   * `stringData` folded into `data`, Namespace objects (with their `kubernetes.io/metadata.name`
+   * label) for every namespace used; every list sorted by namespace then name. Duplicate objects
+   * are errors (the first in file order is kept). The same validated object always yields the
+   * same resource object, so unchanged documents stay identical across reloads, and a file
+   * whose documents did not change (the same `located` array) is not looked at again.
    */
-  build(objects: readonly LocatedObject[]): { resources: Resources; errors: ConfigError[] };
+  build(files: readonly (readonly LocatedObject[])[]): { resources: Resources; errors: ConfigError[] };
 }
 
+/** A normalised object with what sorting and duplicate detection need, computed once. */
+interface Prepared {
+  readonly located: LocatedObject;
+  readonly object: Record<string, unknown>;
+  /** `namespace NUL name`: NUL sorts below every character of a name, so this orders like (namespace, name). */
+  readonly sortKey: string;
+  readonly namespace: string | undefined;
+}
+
+/** Prepares a changed file's objects; documents that did not change keep their objects (`byObject`). */
+function prepare(located: readonly LocatedObject[], byObject: WeakMap<object, Prepared>): readonly Prepared[] {
+  return located.map((l) => {
+    const known = byObject.get(l.object);
+    if (known !== undefined && known.located.file === l.file && known.located.document === l.document) return known;
+    const object = known?.object ?? normalise(l);
+    const meta = object.metadata as Meta;
+    const p: Prepared = { located: l, object, sortKey: `${meta.namespace ?? ''}\0${meta.name}`, namespace: meta.namespace };
+    byObject.set(l.object, p);
+    return p;
+  });
+}
+
+const bySortKey = (a: Prepared, b: Prepared): number => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0);
+
 export function createResourceBuilder(): ResourceBuilder {
-  let normalised = new WeakMap<object, Record<string, unknown>>();
+  let prepared = new WeakMap<readonly LocatedObject[], readonly Prepared[]>();
+  // Per validated object, for the unchanged documents of a changed file (WeakMap: entries go
+  // with the objects).
+  const byObject = new WeakMap<object, Prepared>();
   let implicitNamespaces = new Map<string, Record<string, unknown>>();
   return {
-    build(objects) {
-      const lists: Record<string, Record<string, unknown>[]> = {};
+    build(files) {
+      const lists = new Map<string, Prepared[]>();
       const errors: ConfigError[] = [];
-      const seen = new Map<string, LocatedObject>();
       const usedNamespaces = new Set<string>();
-      const nextNormalised = new WeakMap<object, Record<string, unknown>>();
-      for (const located of objects) {
-        const object = normalised.get(located.object) ?? normalise(located);
-        nextNormalised.set(located.object, object);
-        const meta = object.metadata as Meta;
-        if (meta.namespace !== undefined) usedNamespaces.add(meta.namespace);
-        const key = `${String(object.kind)}/${meta.namespace ?? ''}/${meta.name}`;
-        const first = seen.get(key);
-        if (first !== undefined) {
-          errors.push({
-            code: 'CONFIG_DUPLICATE', file: located.file, document: located.document, field: 'metadata.name',
-            message: `${String(object.kind)} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name} is already defined in ${first.file} document ${first.document}`,
-          });
-          continue;
+      const nextPrepared = new WeakMap<readonly LocatedObject[], readonly Prepared[]>();
+      for (const located of files) {
+        const ps = prepared.get(located) ?? prepare(located, byObject);
+        nextPrepared.set(located, ps);
+        for (const p of ps) {
+          if (p.namespace !== undefined) usedNamespaces.add(p.namespace);
+          const list = lists.get(p.located.info.list);
+          if (list === undefined) lists.set(p.located.info.list, [p]);
+          else list.push(p);
         }
-        seen.set(key, located);
-        (lists[located.info.list] ??= []).push(object);
       }
-      normalised = nextNormalised;
-      const declared = new Set((lists.namespaces ?? []).map((n) => (n.metadata as Meta).name));
+      prepared = nextPrepared;
+      const out: Record<string, Record<string, unknown>[]> = {};
+      for (const [name, list] of lists) {
+        // Stable: among duplicates the first in file order comes first, and is the one kept.
+        // Files are mostly sorted already, so this is close to one pass.
+        list.sort(bySortKey);
+        const objects: Record<string, unknown>[] = [];
+        for (let i = 0; i < list.length; i++) {
+          const p = list[i]!;
+          const first = i > 0 && list[i - 1]!.sortKey === p.sortKey ? firstOf(list, i) : undefined;
+          if (first !== undefined) {
+            errors.push(duplicate(p, first));
+            continue;
+          }
+          objects.push(p.object);
+        }
+        out[name] = objects;
+      }
+      const declared = new Set((out.namespaces ?? []).map((n) => (n.metadata as Meta).name));
       const nextImplicit = new Map<string, Record<string, unknown>>();
+      const implicit: Record<string, unknown>[] = [];
       for (const name of [...usedNamespaces].sort()) {
         if (declared.has(name)) continue;
         const ns = implicitNamespaces.get(name) ?? {
@@ -75,17 +114,34 @@ export function createResourceBuilder(): ResourceBuilder {
           metadata: { name, generation: 1, creationTimestamp: DEFAULT_CREATION_TIMESTAMP, labels: { 'kubernetes.io/metadata.name': name } },
         };
         nextImplicit.set(name, ns);
-        (lists.namespaces ??= []).push(ns);
+        implicit.push(ns);
       }
       implicitNamespaces = nextImplicit;
-      const resources = {
-        gatewayClasses: lists.gatewayClasses ?? [], gateways: lists.gateways ?? [], httpRoutes: lists.httpRoutes ?? [],
-        grpcRoutes: lists.grpcRoutes ?? [], referenceGrants: lists.referenceGrants ?? [], namespaces: lists.namespaces ?? [],
-        services: lists.services ?? [], endpointSlices: lists.endpointSlices ?? [], secrets: lists.secrets ?? [],
-        trafficPolicies: lists.trafficPolicies ?? [], authPolicies: lists.authPolicies ?? [], consumers: lists.consumers ?? [],
-      } as unknown as Resources;
-      return { resources, errors };
+      if (implicit.length > 0) {
+        out.namespaces = [...(out.namespaces ?? []), ...implicit].sort((a, b) => {
+          const x = (a.metadata as Meta).name, y = (b.metadata as Meta).name;
+          return x < y ? -1 : x > y ? 1 : 0;
+        });
+      }
+      const resources = emptyResources() as unknown as Record<string, unknown>;
+      for (const [name, objects] of Object.entries(out)) resources[name] = objects;
+      return { resources: resources as unknown as Resources, errors };
     },
+  };
+}
+
+/** The first object of the run of equal keys that ends at `i`. */
+function firstOf(list: readonly Prepared[], i: number): Prepared {
+  let j = i - 1;
+  while (j > 0 && list[j - 1]!.sortKey === list[i]!.sortKey) j--;
+  return list[j]!;
+}
+
+function duplicate(p: Prepared, first: Prepared): ConfigError {
+  const meta = p.object.metadata as Meta;
+  return {
+    code: 'CONFIG_DUPLICATE', file: p.located.file, document: p.located.document, field: 'metadata.name',
+    message: `${String(p.object.kind)} ${meta.namespace ? `${meta.namespace}/` : ''}${meta.name} is already defined in ${first.located.file} document ${first.located.document}`,
   };
 }
 

@@ -66,19 +66,16 @@ export function translate(input: Resources, options: TranslateOptions): Translat
   const routeStatuses: ObjectStatus[] = [];
   const routeLists: [RouteKind, readonly unknown[]][] = [['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes]];
   for (const [kind, routes] of routeLists) {
-    const seen = new Set<string>();
-    for (const route of routes) {
-      const cached = typeof route === 'object' && route !== null ? memos.get(route) : undefined;
-      const m = meta(route);
-      const routeKey = cached?.kind === kind ? cached.routeKey : `${kind}/${m.namespace}/${m.name}`;
-      if (m.name === '' || seen.has(routeKey)) continue;
-      seen.add(routeKey);
-      let memo = cached;
-      if (memo === undefined || memo.routeKey !== routeKey) {
-        memo = translateRoute(graph, gatewayByKey, route, kind, routeKey, validateRegex, controllerName);
-        if (typeof route === 'object' && route !== null) memos.set(route, memo);
+    // sanitize() left objects only, unique by namespace and name within each list.
+    for (const route of routes as object[]) {
+      let memo = memos.get(route);
+      if (memo === undefined || memo.kind !== kind) {
+        const m = meta(route);
+        if (m.name === '') continue;
+        memo = translateRoute(graph, gatewayByKey, route, kind, `${kind}/${m.namespace}/${m.name}`, validateRegex, controllerName);
+        memos.set(route, memo);
       } else {
-        for (const l of memo.countedOn as ListenerInfo[]) l.attached.add(routeKey);
+        for (const l of memo.countedOn as ListenerInfo[]) l.attached.add(memo.routeKey);
       }
       for (const s of memo.sources as BackendSource[]) if (!sources.has(s.id)) sources.set(s.id, s);
       for (const p of memo.placements as Placement[]) placements.push(p);
