@@ -3,6 +3,8 @@
 import { attachRoute } from './attach.ts';
 import type { BackendSource } from './backends.ts';
 import { buildTable, type Placement } from './build-table.ts';
+import { patchTable } from './patch-table.ts';
+import type { RoutingTable } from '../ir/index.ts';
 import { gatewayClassStatus, gatewayStatus, routeStatus, routeUsable, CONTROLLER_API_VERSION, type RouteStatusInput } from './build-status.ts';
 import { contextOf, sameContext, type RouteMemo, cacheState } from './cache.ts';
 import { buildGraph, sanitize, type Graph } from './graph.ts';
@@ -10,7 +12,7 @@ import { buildGateways, markConflicts, type GatewayInfo, type ListenerInfo, type
 import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
-import { compareStrings, meta, show } from './safe.ts';
+import { compareStrings, meta, show, type Meta } from './safe.ts';
 import { buildPolicyIndex } from './policies.ts';
 import { placeWithPolicies } from './policy-routes.ts';
 import { policyStatuses } from './policy-status.ts';
@@ -41,6 +43,17 @@ function buildContext(resources: Resources, options: TranslateOptions, controlle
  * routes with one changed costs one route. The output is the same as without a cache.
  */
 export function translate(input: Resources, options: TranslateOptions): TranslateResult {
+  try {
+    return translateOnce(input, options);
+  } catch (err) {
+    // The cache is updated in place (attachment counts): after a failure it cannot be trusted.
+    const state = cacheState(options?.cache);
+    if (state !== undefined) state.context = undefined;
+    throw err;
+  }
+}
+
+function translateOnce(input: Resources, options: TranslateOptions): TranslateResult {
   const resources = sanitize(input);
   const controllerName = typeof options?.controllerName === 'string' ? options.controllerName : '';
   const validateRegex: RegexCheck = typeof options?.validateRegex === 'function' ? options.validateRegex : () => undefined;
@@ -48,42 +61,76 @@ export function translate(input: Resources, options: TranslateOptions): Translat
   const context = contextOf(resources, options);
 
   let ctx: ContextState;
-  let memos: WeakMap<object, RouteMemo>;
+  let previous: RouteLists | undefined;
   if (state?.context !== undefined && sameContext(state.context.key, context)) {
     ctx = { ...(state.context.value as ContextState), graph: { ...(state.context.value as ContextState).graph, resources } };
-    // attachedRoutes is recounted from every route below, cached or not.
-    for (const g of ctx.gateways) for (const l of g.listeners) l.attached.clear();
-    memos = state.routes;
+    previous = state.routes as RouteLists;
   } else {
     ctx = buildContext(resources, options, controllerName);
-    memos = new WeakMap();
-    if (state !== undefined) state.backends = new WeakMap();
+    if (state !== undefined) {
+      state.backends = new WeakMap();
+      state.table = undefined;
+      state.sources = new Map();
+    }
   }
   const { graph, gateways, gatewayByKey } = ctx;
 
-  const placements: Placement[] = [];
-  const sources = new Map<string, BackendSource>();
-  const routeStatuses: ObjectStatus[] = [];
-  const routeLists: [RouteKind, readonly unknown[]][] = [['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes]];
-  for (const [kind, routes] of routeLists) {
+  // Routes are diffed against the previous call by identity (both lists sorted by namespace and
+  // name): kept routes reuse what they contributed, removed ones give their attachments back,
+  // and only the others are translated.
+  const lists: RouteLists = new Map();
+  const removedMemos: RouteMemo[] = [];
+  const toTranslate: { kind: RouteKind; route: object; routeKey: string; list: RouteMemo[]; at: number }[] = [];
+  for (const [kind, routes] of [['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes]] as [RouteKind, readonly object[]][]) {
+    const before = previous?.get(kind);
+    const kept: object[] = [];
+    const memos: RouteMemo[] = [];
+    let j = 0;
     // sanitize() left objects only, unique by namespace and name within each list.
-    for (const route of routes as object[]) {
-      let memo = memos.get(route);
-      if (memo === undefined || memo.kind !== kind) {
+    for (const route of routes) {
+      if (before !== undefined) {
+        if (j < before.routes.length && before.routes[j] === route) {
+          kept.push(route);
+          memos.push(before.memos[j++]!);
+          continue;
+        }
         const m = meta(route);
-        if (m.name === '') continue;
-        memo = translateRoute(graph, gatewayByKey, route, kind, `${kind}/${m.namespace}/${m.name}`, validateRegex, controllerName);
-        memos.set(route, memo);
-      } else {
-        for (const l of memo.countedOn as ListenerInfo[]) l.attached.add(memo.routeKey);
+        // Previous routes that sort before this one, or are an older version of it, are gone.
+        while (j < before.routes.length && compareMeta(meta(before.routes[j]), m) <= 0) removedMemos.push(before.memos[j++]!);
       }
-      for (const s of memo.sources as BackendSource[]) if (!sources.has(s.id)) sources.set(s.id, s);
-      for (const p of memo.placements as Placement[]) placements.push(p);
-      if (memo.status !== undefined) routeStatuses.push(memo.status);
+      const m = meta(route);
+      if (m.name === '') continue;
+      kept.push(route);
+      toTranslate.push({ kind, route, routeKey: `${kind}/${m.namespace}/${m.name}`, list: memos, at: memos.length });
+      memos.push(undefined as unknown as RouteMemo);
     }
+    if (before !== undefined) while (j < before.routes.length) removedMemos.push(before.memos[j++]!);
+    lists.set(kind, { routes: kept, memos });
+  }
+  // Attachments of removed routes go first: a changed route is removed and added under one key.
+  for (const memo of removedMemos) for (const l of memo.countedOn as ListenerInfo[]) l.attached.delete(memo.routeKey);
+  const sources = (state?.sources ?? new Map()) as Map<string, BackendSource>;
+  const addedMemos: RouteMemo[] = [];
+  for (const t of toTranslate) {
+    const memo = translateRoute(graph, gatewayByKey, t.route, t.kind, t.routeKey, validateRegex, controllerName);
+    t.list[t.at] = memo;
+    addedMemos.push(memo);
+    // A backend id names one Service port: any route's source for it is as good as another's.
+    for (const s of memo.sources as BackendSource[]) if (!sources.has(s.id)) sources.set(s.id, s);
   }
 
-  const table = buildTable(graph, gateways.flatMap((g) => g.listeners), placements, sources, state);
+  const placementsOf = (memos: readonly RouteMemo[]): Placement[] => memos.flatMap((m) => m.placements as Placement[]);
+  let table: RoutingTable | undefined;
+  if (previous !== undefined && state?.table !== undefined) {
+    table = patchTable(graph, state.table, placementsOf(removedMemos), placementsOf(addedMemos), sources, state);
+  }
+  if (table === undefined) {
+    const all = [...lists.values()].flatMap((l) => l.memos);
+    table = buildTable(graph, gateways.flatMap((g) => g.listeners), placementsOf(all), sources, state);
+  }
+
+  const routeStatuses: ObjectStatus[] = [];
+  for (const l of lists.values()) for (const m of l.memos) if (m.status !== undefined) routeStatuses.push(m.status);
   const statuses: ObjectStatus[] = [
     ...graph.ourClassObjects.map(gatewayClassStatus),
     ...gateways.map(gatewayStatus),
@@ -92,9 +139,16 @@ export function translate(input: Resources, options: TranslateOptions): Translat
   ].sort(compareStatuses);
   if (state !== undefined) {
     state.context = { key: context, value: ctx };
-    state.routes = memos;
+    state.routes = lists;
   }
   return { table, statuses };
+}
+
+/** Each route kind's routes (sorted, as translated) and what each contributed, by position. */
+type RouteLists = Map<RouteKind, { readonly routes: readonly object[]; readonly memos: readonly RouteMemo[] }>;
+
+function compareMeta(a: Meta, b: Meta): number {
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
 }
 
 /** Everything one route contributes, given the context. */

@@ -1,0 +1,102 @@
+// Patches the previous RoutingTable with the placements of the routes that changed, when every
+// object other than routes is the same (the translate cache's context): a reload of 10,000
+// routes with one changed touches one virtual host's list and hashes, not 10,000 routes.
+//
+// The result must equal what buildTable() makes from all placements; where a change could make
+// it differ in ways this does not model (a virtual host that would appear or disappear, or
+// change owner), it declines and the caller builds the table from scratch.
+import type { Listener, RoutingTable, VirtualHost } from '../ir/index.ts';
+import type { BackendSource } from './backends.ts';
+import {
+  assembleTable, backendsInUse, isolated, mergeSorted, moreSpecificListener, useBackends, vhostKey,
+  type BackendUse, type Placement, type TableState, type VhostState,
+} from './build-table.ts';
+import type { CacheState } from './cache.ts';
+import type { Graph } from './graph.ts';
+import { serves, socketId, type ListenerInfo } from './listeners.ts';
+import { compareRoutes, type PlacedRoute } from './precedence.ts';
+
+interface Change {
+  readonly vhost: VhostState;
+  readonly removed: Set<PlacedRoute>;
+  /** By route id: the last placement of an id wins, as in buildTable. */
+  readonly added: Map<string, PlacedRoute>;
+  readonly contributors: Map<ListenerInfo, number>;
+}
+
+/** The patched table (also stored as the cache's new state), or undefined to build from scratch. */
+export function patchTable(
+  graph: Graph, state: TableState, removed: readonly Placement[], added: readonly Placement[],
+  sources: ReadonlyMap<string, BackendSource>, cache: CacheState,
+): RoutingTable | undefined {
+  const changes = new Map<string, Change>();
+  const visit = (p: Placement, delta: 1 | -1): boolean => {
+    if (!serves(p.listener)) return true;
+    for (const address of p.listener.gateway.addresses) {
+      const socket = socketId(address, p.listener.port);
+      const listeners = state.sockets.get(socket);
+      if (listeners === undefined) continue;
+      for (const h of p.hostnames) {
+        if (isolated(listeners, p.listener, h)) continue;
+        const key = vhostKey(socket, h);
+        const vhost = state.vhosts.get(key);
+        // A virtual host that does not exist yet: buildTable decides its place and owner.
+        if (vhost === undefined) return false;
+        let c = changes.get(key);
+        if (c === undefined) changes.set(key, (c = { vhost, removed: new Set(), added: new Map(), contributors: new Map(vhost.contributors) }));
+        c.contributors.set(p.listener, (c.contributors.get(p.listener) ?? 0) + delta);
+        if (delta < 0) for (const r of p.routes) c.removed.add(r);
+        else for (const r of p.routes) c.added.set(r.route.id, r);
+      }
+    }
+    return true;
+  };
+  for (const p of removed) if (!visit(p, -1)) return undefined;
+  for (const p of added) if (!visit(p, 1)) return undefined;
+
+  const use = new Map(state.backendUse);
+  const vhosts = new Map(state.vhosts);
+  const listeners: Listener[] = [...state.table.listeners];
+  const copied = new Set<number>();
+  for (const [key, c] of changes) {
+    const v = c.vhost;
+    if (!v.fixed) {
+      // A virtual host made by placements exists while some placement lands there, and its
+      // owner is the most specific listener among them: both must stay as they are.
+      let owner: ListenerInfo | undefined;
+      for (const [l, n] of c.contributors) if (n > 0) owner = owner === undefined ? l : moreSpecificListener(owner, l);
+      if (owner !== v.owner) return undefined;
+    }
+    const kept = c.removed.size === 0 ? v.ordered : v.ordered.filter((r) => {
+      if (!c.removed.has(r)) return true;
+      useBackends(use, r, -1);
+      return false;
+    });
+    const adds = [...c.added.values()].sort(compareRoutes);
+    for (const r of adds) useBackends(use, r, 1);
+    const ordered = adds.length === 0 ? kept : mergeSorted(kept, adds);
+    const contributors = new Map([...c.contributors].filter(([, n]) => n > 0));
+    vhosts.set(key, { ...v, contributors, ordered });
+    if (!copied.has(v.listenerPos)) {
+      const l = listeners[v.listenerPos]!;
+      listeners[v.listenerPos] = { ...l, virtualHosts: [...l.virtualHosts] };
+      copied.add(v.listenerPos);
+    }
+    const hosts = listeners[v.listenerPos]!.virtualHosts as VirtualHost[];
+    hosts[v.vhostPos] = { ...hosts[v.vhostPos]!, routes: ordered.map((r) => r.route) };
+  }
+  const backends = sameUse(use, state.backendUse) ? state.table.backends : backendsInUse(graph, use, sources, cache);
+  const table = assembleTable(graph, listeners, use, sources, cache, backends);
+  cache.table = { table, sockets: state.sockets, vhosts, backendUse: use };
+  return table;
+}
+
+/** Same backends in use, with the same gRPC flags (so the same Backend objects). */
+function sameUse(a: ReadonlyMap<string, BackendUse>, b: ReadonlyMap<string, BackendUse>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, u] of a) {
+    const v = b.get(id);
+    if (v === undefined || (u.grpc > 0) !== (v.grpc > 0)) return false;
+  }
+  return true;
+}
