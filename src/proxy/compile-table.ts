@@ -8,12 +8,13 @@
  *   the backends it resolved are still the same objects and it has no plugin filter (plugins
  *   register shared state at compile time, so those are compiled every time);
  * - a virtual host's lookup index is patched with the changed routes (route-index.ts), sharing
- *   the rest with the previous one.
+ *   the rest with the previous one. Its map from IR route to compiled route is the one thing
+ *   not copied: it passes from table to table and always describes the newest.
  * Ranks keep gaps so an inserted route fits between its neighbours; when it does not, or when
  * most of a virtual host changed, that virtual host is compiled from scratch. Either way the
  * result matches exactly what a compile from scratch would do.
  */
-import type { Backend, RoutingTable, VirtualHost } from '../ir/index.ts';
+import type { Backend, Route, RoutingTable, VirtualHost } from '../ir/index.ts';
 import type { PluginRuntime } from '../plugins/index.ts';
 import type { ProxyLogger } from './logger.ts';
 import { buildRouteIndex, updateRouteIndex } from './route-index.ts';
@@ -32,6 +33,8 @@ interface Context {
   readonly backendsUnchanged: boolean;
   readonly logger: ProxyLogger;
   readonly plugins: PluginRuntime | undefined;
+  /** Updates of structures shared with the previous table, run once the compile succeeded. */
+  readonly commits: (() => void)[];
 }
 
 /**
@@ -51,7 +54,7 @@ export function compileTable(
     backendsBySource.set(b, cb);
     if (backendsUnchanged && previous!.backends.get(b.id) !== cb) backendsUnchanged = false;
   }
-  const ctx: Context = { resolve: (id) => backends.get(id), backendsUnchanged, logger, plugins };
+  const ctx: Context = { resolve: (id) => backends.get(id), backendsUnchanged, logger, plugins, commits: [] };
   const listeners = new Map<string, CompiledListener>();
   const virtualHosts = new Map<string, CompiledVirtualHost>();
   for (const l of table.listeners) {
@@ -64,6 +67,7 @@ export function compileTable(
     });
     listeners.set(lkey, new CompiledListener(l, vhosts));
   }
+  for (const commit of ctx.commits) commit();
   return { version: table.version, source: table, listeners, backends, poolKeys, backendsBySource, virtualHosts };
 }
 
@@ -147,16 +151,12 @@ function compileVirtualHost(vh: VirtualHost, prev: CompiledVirtualHost | undefin
   const routes: CompiledRoute[] = [];
   const added: CompiledRoute[] = [];
   const keptInOrder: CompiledRoute[] = [];
-  const byRoute = new Map(prev.byRoute);
   for (let i = 0; i < n; i++) {
-    const r = vh.routes[i]!;
     let c = kept[i];
     if (c === undefined) {
-      byRoute.delete(r);
-      c = compileRoute(r, ranks[i]!, ctx.resolve, ctx.logger, ctx.plugins);
+      c = compileRoute(vh.routes[i]!, ranks[i]!, ctx.resolve, ctx.logger, ctx.plugins);
       if (c === undefined) continue;
       added.push(c);
-      byRoute.set(r, c);
     } else {
       keptInOrder.push(c);
     }
@@ -171,7 +171,13 @@ function compileVirtualHost(vh: VirtualHost, prev: CompiledVirtualHost | undefin
       continue;
     }
     removed.push(c);
-    if (byRoute.get(c.source) === c) byRoute.delete(c.source);
   }
+  // byRoute is handed on from table to table and updated in place (copying 10,000 entries per
+  // reload would cost more than the rest), once the whole table has compiled.
+  const byRoute = prev.byRoute as Map<Route, CompiledRoute>;
+  ctx.commits.push(() => {
+    for (const c of removed) if (byRoute.get(c.source) === c) byRoute.delete(c.source);
+    for (const c of added) byRoute.set(c.source, c);
+  });
   return new CompiledVirtualHost(vh, routes, updateRouteIndex(prev.index, removed, added), byRoute);
 }

@@ -94,7 +94,10 @@ export class CompiledVirtualHost {
   readonly index: RouteIndex;
   /** The compiled routes in rank order (routes that failed to compile are absent). */
   readonly routes: readonly CompiledRoute[];
-  /** Compiled route of each IR route, for the next incremental compile. */
+  /**
+   * Compiled route of each IR route, for the next incremental compile. Shared with the tables
+   * compiled after this one and updated by them: it describes the newest table's host.
+   */
   readonly byRoute: ReadonlyMap<Route, CompiledRoute>;
   readonly exact: ReadonlyMap<string, readonly CompiledRoute[]>;
   readonly trie: TrieNode;

@@ -87,8 +87,9 @@ export interface VhostState {
   readonly owner: ListenerInfo;
   readonly fixed: boolean;
   readonly contributors: ReadonlyMap<ListenerInfo, number>;
-  /** Its routes in precedence order. */
+  /** Its routes in precedence order, and their content hashes (shortened) in the same order. */
   readonly ordered: readonly PlacedRoute[];
+  readonly hashes: readonly string[];
 }
 
 /** How many placed routes of the table use a backend, and how many of them are gRPC. */
@@ -140,8 +141,11 @@ export function buildTable(
       .map(([hostname, v], vhostPos) => {
         const routes = orderRoutes(v.routes, previous?.vhosts.get(vhostKey(id, hostname))?.ordered);
         for (const r of routes) useBackends(backendUse, r, 1);
-        states.push({ socket: id, vhostPos, owner: v.owner, fixed: v.fixed, contributors: v.contributors, ordered: routes });
-        return { id: `vhost/${v.owner.id}/${hostname}`, hostname, listenerId: v.owner.id, routes: routes.map((r) => r.route) };
+        const vhost: VirtualHost = { id: `vhost/${v.owner.id}/${hostname}`, hostname, listenerId: v.owner.id, routes: routes.map((r) => r.route) };
+        const hashes = routes.map((r) => routeHash(r.route, cache));
+        noteVhostHash(vhost, hashes, cache);
+        states.push({ socket: id, vhostPos, owner: v.owner, fixed: v.fixed, contributors: v.contributors, ordered: routes, hashes });
+        return vhost;
       });
     const listener: Listener = { id, address: s.address, port: s.port, protocol: s.protocol, gatewayListeners, virtualHosts };
     tableListeners.push(listener);
@@ -254,10 +258,10 @@ function tableVersion(listeners: readonly Listener[], backends: readonly Backend
   return sha256Hex(canonicalJson({ listeners: listeners.map((l) => listenerHash(l, cache)), backends: backends.map((b) => memoHash(b, cache)) }));
 }
 
-function memoHash(o: object, cache: CacheState | undefined, content: () => string = () => canonicalJson(o)): string {
+function memoHash(o: object, cache: CacheState | undefined, content: () => string = () => canonicalJson(o), hash?: () => string): string {
   let h = cache?.hashes.get(o);
   if (h === undefined) {
-    h = sha256Hex(content());
+    h = hash !== undefined ? hash() : sha256Hex(content());
     cache?.hashes.set(o, h);
   }
   return h;
@@ -267,6 +271,23 @@ function listenerHash(l: Listener, cache: CacheState | undefined): string {
   return memoHash(l, cache, () => canonicalJson({ ...l, virtualHosts: l.virtualHosts.map((v) => vhostHash(v, cache)) }));
 }
 
+/**
+ * A route's content hash, shortened: a virtual host joins one per route (64 bits each are
+ * plenty to tell tables apart, and hash a quarter of the bytes).
+ */
+export function routeHash(r: Route, cache: CacheState | undefined): string {
+  return memoHash(r, cache).slice(0, 16);
+}
+
+function vhostHashOf(v: VirtualHost, routeHashes: readonly string[]): string {
+  return sha256Hex(`${canonicalJson({ ...v, routes: undefined })}|${routeHashes.join(',')}`);
+}
+
 function vhostHash(v: VirtualHost, cache: CacheState | undefined): string {
-  return memoHash(v, cache, () => canonicalJson({ ...v, routes: v.routes.map((r) => memoHash(r, cache)).join(',') }));
+  return memoHash(v, cache, undefined, () => vhostHashOf(v, v.routes.map((r) => routeHash(r, cache))));
+}
+
+/** Records the hash of a virtual host whose route hashes the caller already has, in order. */
+export function noteVhostHash(v: VirtualHost, routeHashes: readonly string[], cache: CacheState | undefined): void {
+  cache?.hashes.set(v, vhostHashOf(v, routeHashes));
 }

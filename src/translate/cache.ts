@@ -29,6 +29,8 @@ export interface CacheState extends TranslateCache {
   context?: { key: ContextKey; value: unknown };
   /** The previous call's routes and their memos (translate.ts RouteLists). */
   routes: unknown;
+  /** Lists the last sanitize() took as they were (graph.ts SanitizeHints). */
+  sanitized?: ReadonlyMap<string, readonly unknown[]>;
   /** Backend sources by id, of every route translated in this context. */
   sources: Map<string, unknown>;
   /** The previous table, to patch (valid while the context is the same). */

@@ -8,7 +8,7 @@
 import type { Listener, RoutingTable, VirtualHost } from '../ir/index.ts';
 import type { BackendSource } from './backends.ts';
 import {
-  assembleTable, backendsInUse, isolated, mergeSorted, moreSpecificListener, useBackends, vhostKey,
+  assembleTable, backendsInUse, isolated, moreSpecificListener, noteVhostHash, routeHash, useBackends, vhostKey,
   type BackendUse, type Placement, type TableState, type VhostState,
 } from './build-table.ts';
 import type { CacheState } from './cache.ts';
@@ -67,28 +67,54 @@ export function patchTable(
       for (const [l, n] of c.contributors) if (n > 0) owner = owner === undefined ? l : moreSpecificListener(owner, l);
       if (owner !== v.owner) return undefined;
     }
-    const kept = c.removed.size === 0 ? v.ordered : v.ordered.filter((r) => {
-      if (!c.removed.has(r)) return true;
-      useBackends(use, r, -1);
-      return false;
-    });
+    // The routes that stay (with their hashes), then the new ones merged in by precedence.
+    const keptRoutes: PlacedRoute[] = [];
+    const keptHashes: string[] = [];
+    for (let i = 0; i < v.ordered.length; i++) {
+      const r = v.ordered[i]!;
+      if (c.removed.size > 0 && c.removed.has(r)) {
+        useBackends(use, r, -1);
+        continue;
+      }
+      keptRoutes.push(r);
+      keptHashes.push(v.hashes[i]!);
+    }
     const adds = [...c.added.values()].sort(compareRoutes);
     for (const r of adds) useBackends(use, r, 1);
-    const ordered = adds.length === 0 ? kept : mergeSorted(kept, adds);
+    const { ordered, hashes } = merge(keptRoutes, keptHashes, adds, adds.map((r) => routeHash(r.route, cache)));
     const contributors = new Map([...c.contributors].filter(([, n]) => n > 0));
-    vhosts.set(key, { ...v, contributors, ordered });
+    vhosts.set(key, { ...v, contributors, ordered, hashes });
     if (!copied.has(v.listenerPos)) {
       const l = listeners[v.listenerPos]!;
       listeners[v.listenerPos] = { ...l, virtualHosts: [...l.virtualHosts] };
       copied.add(v.listenerPos);
     }
     const hosts = listeners[v.listenerPos]!.virtualHosts as VirtualHost[];
-    hosts[v.vhostPos] = { ...hosts[v.vhostPos]!, routes: ordered.map((r) => r.route) };
+    const vhost: VirtualHost = { ...hosts[v.vhostPos]!, routes: ordered.map((r) => r.route) };
+    noteVhostHash(vhost, hashes, cache);
+    hosts[v.vhostPos] = vhost;
   }
   const backends = sameUse(use, state.backendUse) ? state.table.backends : backendsInUse(graph, use, sources, cache);
   const table = assembleTable(graph, listeners, use, sources, cache, backends);
   cache.table = { table, sockets: state.sockets, vhosts, backendUse: use };
   return table;
+}
+
+/** Two precedence-ordered lists (with parallel hash lists) merged into one. */
+function merge(a: readonly PlacedRoute[], ah: readonly string[], b: readonly PlacedRoute[], bh: readonly string[]): { ordered: PlacedRoute[]; hashes: string[] } {
+  const ordered: PlacedRoute[] = new Array(a.length + b.length);
+  const hashes: string[] = new Array(a.length + b.length);
+  let i = 0, j = 0, k = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && compareRoutes(a[i]!, b[j]!) <= 0)) {
+      ordered[k] = a[i]!;
+      hashes[k++] = ah[i++]!;
+    } else {
+      ordered[k] = b[j]!;
+      hashes[k++] = bh[j++]!;
+    }
+  }
+  return { ordered, hashes };
 }
 
 /** Same backends in use, with the same gRPC flags (so the same Backend objects). */

@@ -54,10 +54,11 @@ export function translate(input: Resources, options: TranslateOptions): Translat
 }
 
 function translateOnce(input: Resources, options: TranslateOptions): TranslateResult {
-  const resources = sanitize(input);
+  const state = cacheState(options?.cache);
+  const { resources, nextHints } = sanitize(input, state?.sanitized);
+  if (state !== undefined) state.sanitized = nextHints;
   const controllerName = typeof options?.controllerName === 'string' ? options.controllerName : '';
   const validateRegex: RegexCheck = typeof options?.validateRegex === 'function' ? options.validateRegex : () => undefined;
-  const state = cacheState(options?.cache);
   const context = contextOf(resources, options);
 
   let ctx: ContextState;
@@ -129,14 +130,33 @@ function translateOnce(input: Resources, options: TranslateOptions): TranslateRe
     table = buildTable(graph, gateways.flatMap((g) => g.listeners), placementsOf(all), sources, state);
   }
 
-  const routeStatuses: ObjectStatus[] = [];
-  for (const l of lists.values()) for (const m of l.memos) if (m.status !== undefined) routeStatuses.push(m.status);
-  const statuses: ObjectStatus[] = [
+  // Statuses sorted by kind, namespace, name. A route kind's statuses are already in that
+  // order (its list is sorted by namespace and name), so only the few others are sorted, and
+  // the blocks are laid out by kind.
+  const blocks = new Map<string, ObjectStatus[]>();
+  for (const [kind, l] of lists) {
+    const block: ObjectStatus[] = [];
+    for (const m of l.memos) if (m.status !== undefined) block.push(m.status);
+    blocks.set(kind, block);
+  }
+  const others = [
     ...graph.ourClassObjects.map(gatewayClassStatus),
     ...gateways.map(gatewayStatus),
-    ...routeStatuses,
     ...(graph.policies === undefined ? [] : policyStatuses(graph, graph.policies, controllerName)),
-  ].sort(compareStatuses);
+  ];
+  const unsorted = new Set<string>();
+  for (const st of others) {
+    const block = blocks.get(st.kind);
+    if (block === undefined) blocks.set(st.kind, [st]);
+    else block.push(st);
+    unsorted.add(st.kind);
+  }
+  const statuses: ObjectStatus[] = [];
+  for (const kind of [...blocks.keys()].sort(compareStrings)) {
+    const block = blocks.get(kind)!;
+    if (unsorted.has(kind)) block.sort(compareStatuses);
+    for (const st of block) statuses.push(st);
+  }
   if (state !== undefined) {
     state.context = { key: context, value: ctx };
     state.routes = lists;
