@@ -13,11 +13,24 @@ interface Condition { type?: string; status?: string; reason?: string; message?:
 export function describeProblems(statuses: readonly ObjectStatus[]): string[] {
   const out: string[] = [];
   for (const s of statuses) {
-    const who = `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
-    walk(s.status, who, out);
+    let lines = memo.get(s);
+    if (lines === undefined) {
+      const found: string[] = [];
+      walk(s.status, `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`, found);
+      lines = found.length === 0 ? NONE : found;
+      memo.set(s, lines);
+    }
+    for (const line of lines) out.push(line);
   }
   return out;
 }
+
+/**
+ * Lines per status object. Statuses are immutable and the translator hands back the same
+ * object for an unchanged route, so a reload of 10,000 routes walks only the changed ones.
+ */
+const memo = new WeakMap<ObjectStatus, readonly string[]>();
+const NONE: readonly string[] = [];
 
 function walk(value: unknown, where: string, out: string[]): void {
   if (typeof value !== 'object' || value === null) return;

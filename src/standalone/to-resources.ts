@@ -64,70 +64,166 @@ function prepare(located: readonly LocatedObject[], byObject: WeakMap<object, Pr
 
 const bySortKey = (a: Prepared, b: Prepared): number => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0);
 
+/** A valid build (no duplicates), kept to patch the next one. */
+interface Built {
+  /** The files' located arrays, each with its prepared objects. */
+  readonly files: ReadonlyMap<readonly LocatedObject[], readonly Prepared[]>;
+  /** Per list: prepared objects sorted by key (no duplicates) and the objects in that order. */
+  readonly sorted: ReadonlyMap<string, readonly Prepared[]>;
+  readonly objects: ReadonlyMap<string, readonly Record<string, unknown>[]>;
+  /** Objects per namespace: the implicit Namespace objects follow from it. */
+  readonly namespaceUse: ReadonlyMap<string, number>;
+  readonly resources: Resources;
+}
+
 export function createResourceBuilder(): ResourceBuilder {
-  let prepared = new WeakMap<readonly LocatedObject[], readonly Prepared[]>();
+  // Per file (its located array, the same object while the file is unchanged).
+  const prepared = new WeakMap<readonly LocatedObject[], readonly Prepared[]>();
+  const prepareFile = (located: readonly LocatedObject[]): readonly Prepared[] => {
+    let ps = prepared.get(located);
+    if (ps === undefined) prepared.set(located, (ps = prepare(located, byObject)));
+    return ps;
+  };
   // Per validated object, for the unchanged documents of a changed file (WeakMap: entries go
   // with the objects).
   const byObject = new WeakMap<object, Prepared>();
   let implicitNamespaces = new Map<string, Record<string, unknown>>();
+  let last: Built | undefined;
+
+  function implicit(namespaceUse: ReadonlyMap<string, number>, declared: readonly Record<string, unknown>[]): Record<string, unknown>[] {
+    const names = new Set(declared.map((n) => (n.metadata as Meta).name));
+    const next = new Map<string, Record<string, unknown>>();
+    for (const name of [...namespaceUse.keys()].sort()) {
+      if (names.has(name)) continue;
+      next.set(name, implicitNamespaces.get(name) ?? {
+        apiVersion: 'v1', kind: 'Namespace',
+        metadata: { name, generation: 1, creationTimestamp: DEFAULT_CREATION_TIMESTAMP, labels: { 'kubernetes.io/metadata.name': name } },
+      });
+    }
+    implicitNamespaces = next;
+    return [...next.values()];
+  }
+
+  function assemble(objects: ReadonlyMap<string, readonly Record<string, unknown>[]>, namespaceUse: ReadonlyMap<string, number>): Resources {
+    const resources = emptyResources() as unknown as Record<string, unknown>;
+    for (const [name, list] of objects) resources[name] = list;
+    const extra = implicit(namespaceUse, objects.get('namespaces') ?? []);
+    if (extra.length > 0) {
+      resources.namespaces = [...(objects.get('namespaces') ?? []), ...extra].sort((a, b) => {
+        const x = (a.metadata as Meta).name, y = (b.metadata as Meta).name;
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
+    }
+    return resources as unknown as Resources;
+  }
+
+  function full(files: readonly (readonly LocatedObject[])[]): { resources: Resources; errors: ConfigError[] } {
+    const lists = new Map<string, Prepared[]>();
+    const errors: ConfigError[] = [];
+    const namespaceUse = new Map<string, number>();
+    const fileMap = new Map<readonly LocatedObject[], readonly Prepared[]>();
+    for (const located of files) {
+      const ps = prepareFile(located);
+      fileMap.set(located, ps);
+      for (const p of ps) {
+        if (p.namespace !== undefined) namespaceUse.set(p.namespace, (namespaceUse.get(p.namespace) ?? 0) + 1);
+        const list = lists.get(p.located.info.list);
+        if (list === undefined) lists.set(p.located.info.list, [p]);
+        else list.push(p);
+      }
+    }
+    const sorted = new Map<string, readonly Prepared[]>();
+    const objects = new Map<string, readonly Record<string, unknown>[]>();
+    for (const [name, list] of lists) {
+      // Stable: among duplicates the first in file order comes first, and is the one kept.
+      list.sort(bySortKey);
+      const kept: Prepared[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const p = list[i]!;
+        if (i > 0 && list[i - 1]!.sortKey === p.sortKey) errors.push(duplicate(p, firstOf(list, i)));
+        else kept.push(p);
+      }
+      sorted.set(name, kept);
+      objects.set(name, kept.map((p) => p.object));
+    }
+    const resources = assemble(objects, namespaceUse);
+    last = errors.length === 0 ? { files: fileMap, sorted, objects, namespaceUse, resources } : undefined;
+    return { resources, errors };
+  }
+
+  /**
+   * The previous build with the changed files' objects taken out and put back in: binary
+   * searches and splices on copies of the touched lists. Undefined where a full build must
+   * decide (a duplicate appears: its error names the first definition in file order).
+   */
+  function patch(prev: Built, files: readonly (readonly LocatedObject[])[]): { resources: Resources; errors: ConfigError[] } | undefined {
+    const fileMap = new Map<readonly LocatedObject[], readonly Prepared[]>();
+    const added: Prepared[] = [];
+    for (const located of files) {
+      let ps = prev.files.get(located);
+      if (ps === undefined) {
+        ps = prepareFile(located);
+        for (const p of ps) added.push(p);
+      }
+      fileMap.set(located, ps);
+    }
+    const removed: Prepared[] = [];
+    for (const [located, ps] of prev.files) if (!fileMap.has(located)) for (const p of ps) removed.push(p);
+    if (added.length === 0 && removed.length === 0 && fileMap.size === prev.files.size) return { resources: prev.resources, errors: [] };
+
+    const sorted = new Map(prev.sorted);
+    const objects = new Map(prev.objects);
+    const namespaceUse = new Map(prev.namespaceUse);
+    const copy = (name: string): { ps: Prepared[]; os: Record<string, unknown>[] } => {
+      const ps = sorted.get(name);
+      const os = objects.get(name);
+      if (ps !== undefined && ps !== prev.sorted.get(name)) return { ps: ps as Prepared[], os: os as Record<string, unknown>[] };
+      const fresh = { ps: [...(ps ?? [])], os: [...(os ?? [])] };
+      sorted.set(name, fresh.ps);
+      objects.set(name, fresh.os);
+      return fresh;
+    };
+    for (const p of removed) {
+      const { ps, os } = copy(p.located.info.list);
+      const i = lowerBound(ps, p.sortKey);
+      if (ps[i] !== p) return undefined; // not where it should be: let a full build decide
+      ps.splice(i, 1);
+      os.splice(i, 1);
+      if (p.namespace !== undefined) {
+        const n = namespaceUse.get(p.namespace)! - 1;
+        if (n === 0) namespaceUse.delete(p.namespace);
+        else namespaceUse.set(p.namespace, n);
+      }
+    }
+    for (const p of added) {
+      const { ps, os } = copy(p.located.info.list);
+      const i = lowerBound(ps, p.sortKey);
+      if (i < ps.length && ps[i]!.sortKey === p.sortKey) return undefined; // a duplicate
+      ps.splice(i, 0, p);
+      os.splice(i, 0, p.object);
+      if (p.namespace !== undefined) namespaceUse.set(p.namespace, (namespaceUse.get(p.namespace) ?? 0) + 1);
+    }
+    const resources = assemble(objects, namespaceUse);
+    last = { files: fileMap, sorted, objects, namespaceUse, resources };
+    return { resources, errors: [] };
+  }
+
   return {
     build(files) {
-      const lists = new Map<string, Prepared[]>();
-      const errors: ConfigError[] = [];
-      const usedNamespaces = new Set<string>();
-      const nextPrepared = new WeakMap<readonly LocatedObject[], readonly Prepared[]>();
-      for (const located of files) {
-        const ps = prepared.get(located) ?? prepare(located, byObject);
-        nextPrepared.set(located, ps);
-        for (const p of ps) {
-          if (p.namespace !== undefined) usedNamespaces.add(p.namespace);
-          const list = lists.get(p.located.info.list);
-          if (list === undefined) lists.set(p.located.info.list, [p]);
-          else list.push(p);
-        }
-      }
-      prepared = nextPrepared;
-      const out: Record<string, Record<string, unknown>[]> = {};
-      for (const [name, list] of lists) {
-        // Stable: among duplicates the first in file order comes first, and is the one kept.
-        // Files are mostly sorted already, so this is close to one pass.
-        list.sort(bySortKey);
-        const objects: Record<string, unknown>[] = [];
-        for (let i = 0; i < list.length; i++) {
-          const p = list[i]!;
-          const first = i > 0 && list[i - 1]!.sortKey === p.sortKey ? firstOf(list, i) : undefined;
-          if (first !== undefined) {
-            errors.push(duplicate(p, first));
-            continue;
-          }
-          objects.push(p.object);
-        }
-        out[name] = objects;
-      }
-      const declared = new Set((out.namespaces ?? []).map((n) => (n.metadata as Meta).name));
-      const nextImplicit = new Map<string, Record<string, unknown>>();
-      const implicit: Record<string, unknown>[] = [];
-      for (const name of [...usedNamespaces].sort()) {
-        if (declared.has(name)) continue;
-        const ns = implicitNamespaces.get(name) ?? {
-          apiVersion: 'v1', kind: 'Namespace',
-          metadata: { name, generation: 1, creationTimestamp: DEFAULT_CREATION_TIMESTAMP, labels: { 'kubernetes.io/metadata.name': name } },
-        };
-        nextImplicit.set(name, ns);
-        implicit.push(ns);
-      }
-      implicitNamespaces = nextImplicit;
-      if (implicit.length > 0) {
-        out.namespaces = [...(out.namespaces ?? []), ...implicit].sort((a, b) => {
-          const x = (a.metadata as Meta).name, y = (b.metadata as Meta).name;
-          return x < y ? -1 : x > y ? 1 : 0;
-        });
-      }
-      const resources = emptyResources() as unknown as Record<string, unknown>;
-      for (const [name, objects] of Object.entries(out)) resources[name] = objects;
-      return { resources: resources as unknown as Resources, errors };
+      return (last === undefined ? undefined : patch(last, files)) ?? full(files);
     },
   };
+}
+
+/** First position in `ps` (sorted by key) whose key is not below `key`. */
+function lowerBound(ps: readonly Prepared[], key: string): number {
+  let lo = 0, hi = ps.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ps[mid]!.sortKey < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The first object of the run of equal keys that ends at `i`. */
