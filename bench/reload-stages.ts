@@ -15,7 +15,7 @@ import { fluxgateBaseYaml, fluxgateRoutesYaml, httpRouteYaml, ports } from './li
 import { createConfigLoader } from '../src/standalone/index.ts';
 import { createTranslateCache, translate, withApplyResult } from '../src/translate/index.ts';
 import { createProxy, validateRegex } from '../src/proxy/index.ts';
-import { describeProblems } from '../src/pipeline/describe-problems.ts';
+import { createProblemTracker } from '../src/pipeline/describe-problems.ts';
 import { CONTROLLER_NAME } from '../src/commands/serve.ts';
 
 const { values: f } = parseArgs({ options: { routes: { type: 'string', default: '10000' }, changes: { type: 'string', default: '20' } } });
@@ -31,6 +31,7 @@ writeFileSync(join(config, 'routes.yaml'), fluxgateRoutesYaml(n));
 
 const loader = createConfigLoader(config);
 const proxy = createProxy();
+const problems = createProblemTracker();
 const options = { controllerName: CONTROLLER_NAME, validateRegex, gatewayAddress: () => '127.0.0.1', cache: createTranslateCache() };
 const stages = ['load', 'translate', 'apply', 'status', 'total'] as const;
 type Stage = (typeof stages)[number];
@@ -55,7 +56,7 @@ async function reload(record: boolean): Promise<void> {
   mark();
   const applied = await proxy.apply(table);
   mark();
-  describeProblems(withApplyResult(statuses, table, applied));
+  problems.describe(withApplyResult(statuses, table, applied));
   mark();
   if (!record) return;
   stages.forEach((s, i) => {

@@ -82,14 +82,16 @@ function reuseBackend(prev: CompiledBackend | undefined, b: Backend, pools: Upst
 
 function fresh(vh: VirtualHost, ctx: Context): CompiledVirtualHost {
   const routes: CompiledRoute[] = [];
+  const compiledAt: (CompiledRoute | undefined)[] = new Array(vh.routes.length);
   const byRoute = new Map<VirtualHost['routes'][number], CompiledRoute>();
   vh.routes.forEach((r, i) => {
     const c = compileRoute(r, (i + 1) * RANK_GAP, ctx.resolve, ctx.logger, ctx.plugins);
+    compiledAt[i] = c;
     if (c === undefined) return;
     routes.push(c);
     byRoute.set(r, c);
   });
-  return new CompiledVirtualHost(vh, routes, buildRouteIndex(routes), byRoute);
+  return new CompiledVirtualHost(vh, routes, compiledAt, buildRouteIndex(routes), byRoute);
 }
 
 function stillValid(c: CompiledRoute, ctx: Context): boolean {
@@ -107,8 +109,22 @@ function compileVirtualHost(vh: VirtualHost, prev: CompiledVirtualHost | undefin
   const kept: (CompiledRoute | undefined)[] = new Array(n);
   let keptCount = 0;
   let lastRank = 0;
+  // The previous IR list walked alongside: a route at the expected place needs no lookup.
+  const before = prev.source.routes;
+  let j = 0;
   for (let i = 0; i < n; i++) {
-    const c = prev.byRoute.get(vh.routes[i]!);
+    const r = vh.routes[i]!;
+    let c: CompiledRoute | undefined;
+    if (j < before.length && before[j] === r) {
+      c = prev.compiledAt[j++];
+    } else {
+      c = prev.byRoute.get(r);
+      if (c !== undefined) {
+        // Routes of the previous list before this one were removed (or moved: caught below).
+        while (j < before.length && before[j] !== r) j++;
+        if (j < before.length) j++;
+      }
+    }
     if (c !== undefined && stillValid(c, ctx)) {
       // Kept routes keep their relative order (precedence is a total order on their contents);
       // a table that reorders them anyway is compiled from scratch.
@@ -120,7 +136,7 @@ function compileVirtualHost(vh: VirtualHost, prev: CompiledVirtualHost | undefin
   }
   if (keptCount === prev.routes.length && keptCount === n && vh.hostname === prev.hostname && vh.listenerId === prev.listenerId) {
     // Nothing changed (the IR virtual host may be a new object with the same routes).
-    return new CompiledVirtualHost(vh, prev.routes, prev.index, prev.byRoute);
+    return new CompiledVirtualHost(vh, prev.routes, kept, prev.index, prev.byRoute);
   }
   // Mostly new: a fresh compile costs less than patching.
   if (keptCount * 2 < n) return fresh(vh, ctx);
@@ -151,23 +167,26 @@ function compileVirtualHost(vh: VirtualHost, prev: CompiledVirtualHost | undefin
   const routes: CompiledRoute[] = [];
   const added: CompiledRoute[] = [];
   const keptInOrder: CompiledRoute[] = [];
+  const compiledAt: (CompiledRoute | undefined)[] = new Array(n);
   for (let i = 0; i < n; i++) {
     let c = kept[i];
     if (c === undefined) {
       c = compileRoute(vh.routes[i]!, ranks[i]!, ctx.resolve, ctx.logger, ctx.plugins);
       if (c === undefined) continue;
+      compiledAt[i] = c;
       added.push(c);
     } else {
+      compiledAt[i] = c;
       keptInOrder.push(c);
     }
     routes.push(c);
   }
   // The kept routes are a subsequence of the previous ones (both by rank): one walk finds the rest.
   const removed: CompiledRoute[] = [];
-  let j = 0;
+  let k = 0;
   for (const c of prev.routes) {
-    if (keptInOrder[j] === c) {
-      j++;
+    if (keptInOrder[k] === c) {
+      k++;
       continue;
     }
     removed.push(c);
@@ -179,5 +198,5 @@ function compileVirtualHost(vh: VirtualHost, prev: CompiledVirtualHost | undefin
     for (const c of removed) if (byRoute.get(c.source) === c) byRoute.delete(c.source);
     for (const c of added) byRoute.set(c.source, c);
   });
-  return new CompiledVirtualHost(vh, routes, updateRouteIndex(prev.index, removed, added), byRoute);
+  return new CompiledVirtualHost(vh, routes, compiledAt, updateRouteIndex(prev.index, removed, added), byRoute);
 }

@@ -94,6 +94,8 @@ export class CompiledVirtualHost {
   readonly index: RouteIndex;
   /** The compiled routes in rank order (routes that failed to compile are absent). */
   readonly routes: readonly CompiledRoute[];
+  /** The compiled route of each IR route by position in `source.routes` (undefined: failed). */
+  readonly compiledAt: readonly (CompiledRoute | undefined)[];
   /**
    * Compiled route of each IR route, for the next incremental compile. Shared with the tables
    * compiled after this one and updated by them: it describes the newest table's host.
@@ -105,7 +107,11 @@ export class CompiledVirtualHost {
   /** Whether any route matches on the query (else the request path never parses it). */
   readonly usesQuery: boolean;
 
-  constructor(vh: VirtualHost, routes: readonly CompiledRoute[], index: RouteIndex, byRoute: ReadonlyMap<Route, CompiledRoute>) {
+  constructor(
+    vh: VirtualHost, routes: readonly CompiledRoute[], compiledAt: readonly (CompiledRoute | undefined)[], index: RouteIndex,
+    byRoute: ReadonlyMap<Route, CompiledRoute>,
+  ) {
+    this.compiledAt = compiledAt;
     this.id = vh.id;
     this.hostname = vh.hostname;
     this.listenerId = vh.listenerId;
