@@ -4,7 +4,7 @@
 //
 //   npm run bench:profile -- --workload h1 --routes 1 --seconds 10
 //   npm run bench:profile -- --workload h1 --routes 10000
-//   npm run bench:profile -- --workload filter | h2c
+//   npm run bench:profile -- --workload filter | h2c | h2-h2c | grpc
 //   npm run bench:profile -- --workload change --routes 10000 --changes 3
 import { parseArgs } from 'node:util';
 import { mkdirSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { FILTER_PATH, httpRouteYaml, middlePath, ports } from './lib/configs.ts';
+import { FILTER_PATH, GRPC_PATH, GRPC_REQUEST, H2_PATH, httpRouteYaml, middlePath, ports } from './lib/configs.ts';
 import { get, runH2load, startWrk, waitFor200 } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
 import { killAllSync, pinSelf, sleep, stopAll, stopServer, usePidFile } from './lib/procs.ts';
@@ -69,16 +69,21 @@ async function main(): Promise<void> {
   await waitFor200(`${origin}${middlePath(n)}`, 300_000, () => !fg.exited);
   log(`FluxGate (${source}) serving ${n} routes after ${((performance.now() - spawnedAt) / 1000).toFixed(1)} s`);
 
-  const path = workload === 'filter' ? FILTER_PATH : middlePath(n);
+  const path = workload === 'filter' ? FILTER_PATH : workload === 'h2-h2c' ? H2_PATH : workload === 'grpc' ? GRPC_PATH : middlePath(n);
+  // gRPC: a POST of one framed message (h2load -d) with the gRPC headers.
+  const grpcFile = join(work, 'grpc-request.bin');
+  writeFileSync(grpcFile, GRPC_REQUEST);
+  const h2Extra = workload === 'grpc' ? { dataFile: grpcFile, headers: ['content-type: application/grpc', 'te: trailers'] } : {};
   // Warm-up outside the window, so the JIT has settled.
-  await startWrk({ url: `${origin}${path}`, connections: Number(f.connections), seconds: 3, core: LOAD_CORE }).done;
+  if (workload === 'h2-h2c' || workload === 'grpc') await runH2load({ url: `${origin}${path}`, clients: 5, streams: 10, seconds: 3, core: LOAD_CORE, ...h2Extra });
+  else await startWrk({ url: `${origin}${path}`, connections: Number(f.connections), seconds: 3, core: LOAD_CORE }).done;
   const from = performance.now() - spawnedAt;
   let result: LoadResult | undefined;
   const notes: string[] = [];
   if (workload === 'h1' || workload === 'filter') {
     result = await startWrk({ url: `${origin}${path}`, connections: Number(f.connections), seconds, core: LOAD_CORE }).done;
-  } else if (workload === 'h2c') {
-    result = await runH2load({ url: `${origin}${path}`, clients: 5, streams: 10, seconds, core: LOAD_CORE });
+  } else if (workload === 'h2c' || workload === 'h2-h2c' || workload === 'grpc') {
+    result = await runH2load({ url: `${origin}${path}`, clients: 5, streams: 10, seconds, core: LOAD_CORE, ...h2Extra });
   } else if (workload === 'change') {
     const dir = fluxgateConfigDir(ctx, n);
     for (let k = 0; k < Number(f.changes); k++) {
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
       await sleep(300);
     }
   } else {
-    throw new Error(`unknown workload ${workload} (h1, filter, h2c, change)`);
+    throw new Error(`unknown workload ${workload} (h1, filter, h2c, h2-h2c, grpc, change)`);
   }
   const to = performance.now() - spawnedAt;
   if (result !== undefined) notes.push(`${Math.round(result.rps)} req/s, ${result.failed} failed`);

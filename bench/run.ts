@@ -3,6 +3,8 @@
 //
 //   npm run bench                  full run (~15 min), writes bench/RESULTS.md
 //   npm run bench -- --quick       short development run, writes bench/out/RESULTS.quick.md
+//   npm run bench -- --quick --rounds 1 --workloads h2-h2c,grpc --routes 1 --changes 0
+//                                  one short round of the HTTP/2 and gRPC workloads only
 import { parseArgs } from 'node:util';
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,12 +15,13 @@ import {
   treeCpuSeconds, usePidFile,
 } from './lib/procs.ts';
 import type { Server } from './lib/procs.ts';
-import { BACKEND_BODY, FILTER_PATH, middlePath, ports } from './lib/configs.ts';
+import { BACKEND_BODY, FILTER_PATH, GRPC_PATH, GRPC_REQUEST, GRPC_RESPONSE, H2_PATH, middlePath, ports } from './lib/configs.ts';
 import {
   fluxgateConfigDir, portTaken, sh, snapshotFluxgate, startBackend, startBare, startFloor, startFluxgate, startNginxProxy, startNodeProxy,
 } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
-import { get, getH2c, runH2load, startWrk, waitFor200 } from './lib/load.ts';
+import { get, getH2c, postGrpc, runH2load, startWrk, waitFor200 } from './lib/load.ts';
+import { BENCH_API_KEY, BENCH_KEY_HEADER, KEY_AUTH_PATH, RATE_LIMIT_HEADER, RATE_LIMIT_PATH } from './lib/plugins.ts';
 import type { LoadResult } from './lib/load.ts';
 import { measureConfigChanges } from './lib/config-change.ts';
 import type { ChangeResult } from './lib/config-change.ts';
@@ -36,6 +39,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string' },
     routes: { type: 'string', default: '1,1000,10000' },
     targets: { type: 'string', default: 'direct,nginx,bare,floor,node,fluxgate' },
+    workloads: { type: 'string' },
     connections: { type: 'string', default: '50' },
     changes: { type: 'string' },
     'port-base': { type: 'string', default: '18100' },
@@ -51,6 +55,8 @@ if (flags.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
     [--routes 1,1000,10000] [--targets direct,nginx,bare,floor,node,fluxgate] [--connections C]
     [--changes N] [--port-base P] [--results FILE] [--fluxgate-ref GIT_REF]
+    [--workloads h1,h1-latency,h2c,h2-h2c,grpc,h1-filter,h1-ratelimit,h1-ratelimit-keyauth,h1-N]
+                                   only these workloads
     [--report-only RESULTS.json]   re-render the report from a saved run (no measuring)
   FluxGate runs from a snapshot of src/ taken at start (the working tree, or GIT_REF), so
   edits made in the tree during the run do not reach the processes being measured.
@@ -102,7 +108,13 @@ interface Workload {
   readonly connections: number;
   readonly seconds: number;
   readonly targets: readonly TargetName[];
-  readonly check: 'plain' | 'filter';
+  /**
+   * plain: GET answering the backend's body; filter: and the filter headers; grpc: a unary
+   * call; plugin: and the rate limiter's headers (the plugins ran).
+   */
+  readonly check: 'plain' | 'filter' | 'grpc' | 'plugin';
+  /** Request headers the load sends (`name: value`). */
+  readonly headers?: readonly string[];
 }
 
 const all: readonly TargetName[] = ['direct', 'nginx', 'floor', 'node', 'fluxgate'];
@@ -112,12 +124,20 @@ const WORKLOADS: Workload[] = ([
   { id: 'h1', title: `HTTP/1.1 keep-alive, ${CONNECTIONS} connections, 1 route`, proto: 'h1', routes: 1, path: middlePath(1), connections: CONNECTIONS, seconds: SECONDS, targets: [...all, ...calibration], check: 'plain' },
   { id: 'h1-latency', title: 'HTTP/1.1 keep-alive, 1 connection (latency), 1 route', proto: 'h1', routes: 1, path: middlePath(1), connections: 1, seconds: LATENCY_SECONDS, targets: all, check: 'plain' },
   { id: 'h2c', title: 'h2c prior knowledge, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: middlePath(1), connections: 5, seconds: SECONDS, targets: all.filter((t) => t !== 'floor'), check: 'plain' },
+  // HTTP/2 end to end (h2c client, h2c backend): nginx proxies it with grpc_pass, the only
+  // HTTP/2 upstream client it has; the Node proxy (HTTP/1.1 upstreams) is left out.
+  { id: 'h2-h2c', title: 'h2c to the proxy and h2c to the backend, 5 connections x 10 streams, 1 route', proto: 'h2c', routes: 1, path: H2_PATH, connections: 5, seconds: SECONDS, targets: ['direct', 'nginx', 'fluxgate'], check: 'plain' },
+  { id: 'grpc', title: 'gRPC unary (POST, framed message, trailers), 5 connections x 10 streams, GRPCRoute', proto: 'h2c', routes: 1, path: GRPC_PATH, connections: 5, seconds: SECONDS, targets: ['direct', 'nginx', 'fluxgate'], check: 'grpc' },
   { id: 'h1-filter', title: `HTTP/1.1, ${CONNECTIONS} connections, request+response header filter`, proto: 'h1', routes: 1, path: FILTER_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'filter' },
+  // Plugins (issue 7): compared with FluxGate's own `h1` (plugins off) of the same round.
+  { id: 'h1-ratelimit', title: `HTTP/1.1, ${CONNECTIONS} connections, local rate limit (TrafficPolicy)`, proto: 'h1', routes: 1, path: RATE_LIMIT_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: ['fluxgate'], check: 'plugin' },
+  { id: 'h1-ratelimit-keyauth', title: `HTTP/1.1, ${CONNECTIONS} connections, key-auth + per-consumer rate limit`, proto: 'h1', routes: 1, path: KEY_AUTH_PATH, connections: CONNECTIONS, seconds: SECONDS, targets: ['fluxgate'], check: 'plugin', headers: [BENCH_KEY_HEADER] },
   ...SIZES.filter((n) => n > 1).map((n): Workload => ({
     id: `h1-${n}`, title: `HTTP/1.1, ${CONNECTIONS} connections, ${n} routes (middle one requested)`, proto: 'h1', routes: n, path: middlePath(n),
     connections: CONNECTIONS, seconds: SECONDS, targets: proxies, check: 'plain',
   })),
-] as Workload[]).map((w): Workload => ({ ...w, targets: w.targets.filter((t) => TARGETS.includes(t)) })).filter((w) => w.targets.length > 0);
+] as Workload[]).map((w): Workload => ({ ...w, targets: w.targets.filter((t) => TARGETS.includes(t)) }))
+  .filter((w) => w.targets.length > 0 && (flags.workloads === undefined || flags.workloads.split(',').includes(w.id)));
 
 // ---- servers ------------------------------------------------------------------------------
 const servers = new Map<string, Server>();
@@ -135,6 +155,8 @@ function origin(t: TargetName, n: number, proto: 'h1' | 'h2c'): string {
 }
 
 let fluxgateSource = 'not run';
+/** The gRPC request message h2load sends (written at start into the run's folder). */
+let grpcRequestFile = '';
 
 function allPorts(): number[] {
   const list = [P.backendH1, P.backendH2c, P.floor, P.bare];
@@ -174,8 +196,17 @@ async function startAll(c: Ctx): Promise<Map<string, string>> {
 async function sanity(w: Workload, t: TargetName): Promise<string | undefined> {
   const url = `${origin(t, w.routes, w.proto)}${w.path}`;
   try {
-    const r = w.proto === 'h1' ? await get(url) : await getH2c(url);
+    if (w.check === 'grpc') {
+      const g = await postGrpc(url, GRPC_REQUEST);
+      if (g.status !== 200) return `${url}: status ${g.status}`;
+      const status = g.trailers['grpc-status'] ?? g.headers['grpc-status'];
+      if (status !== '0') return `${url}: grpc-status ${String(status)} ${String(g.trailers['grpc-message'] ?? g.headers['grpc-message'] ?? '')}`;
+      if (!g.body.equals(GRPC_RESPONSE)) return `${url}: unexpected gRPC answer ${g.body.toString('hex').slice(0, 80)}`;
+      return undefined;
+    }
+    const r = w.proto === 'h1' ? await get(url, 2000, undefined, w.headers === undefined ? {} : { apikey: BENCH_API_KEY }) : await getH2c(url);
     if (r.status !== 200) return `${url}: status ${r.status}`;
+    if (w.check === 'plugin' && r.headers[RATE_LIMIT_HEADER] === undefined) return `${url}: no ${RATE_LIMIT_HEADER} header: the rate limit did not run`;
     if (r.body !== BACKEND_BODY) return `${url}: unexpected body ${JSON.stringify(r.body.slice(0, 80))}`;
     if (w.check === 'filter') {
       if (r.headers['x-bench-response'] !== 'set') return `${url}: response header filter missing (x-bench-response=${String(r.headers['x-bench-response'])})`;
@@ -197,9 +228,10 @@ async function measure(w: Workload, t: TargetName, seconds: number, round: numbe
   const load0 = loadAverage()[0] as number;
   let r: LoadResult;
   if (w.proto === 'h1') {
-    r = await startWrk({ url, connections: w.connections, seconds, core: LOAD_CORE }).done;
+    r = await startWrk({ url, connections: w.connections, seconds, core: LOAD_CORE, ...(w.headers === undefined ? {} : { headers: w.headers }) }).done;
   } else {
-    r = await runH2load({ url, clients: w.connections, streams: 10, seconds, core: LOAD_CORE });
+    const grpc = w.check === 'grpc' ? { dataFile: grpcRequestFile, headers: ['content-type: application/grpc', 'te: trailers'] } : {};
+    r = await runH2load({ url, clients: w.connections, streams: 10, seconds, core: LOAD_CORE, ...grpc });
   }
   const cpu1 = treeCpuSeconds(proxy.pid);
   const b1 = treeCpuSeconds(backend.pid);
@@ -285,6 +317,8 @@ async function main(): Promise<number> {
   log(`proxy under test on core ${PROXY_CORE}, load generator + backend + this script on core ${LOAD_CORE}`);
 
   const loadBefore = loadAverage();
+  grpcRequestFile = join(work, 'grpc-request.bin');
+  writeFileSync(grpcRequestFile, GRPC_REQUEST);
   const ctx: Ctx = { repo: REPO, work, ports: P, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, lifetimeSec: lifetime, node: NODE };
   const problems = await startAll(ctx);
   for (const [k, why] of problems) log(`WARNING ${k} ${why}`);

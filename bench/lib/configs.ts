@@ -5,7 +5,9 @@
 // (path length, then age, then name) orders them by index, and the benchmark requests route
 // floor(N/2): a router that scans its table linearly pays for half of it on every request.
 // One more route, `/filter`, carries a RequestHeaderModifier (add) and a ResponseHeaderModifier
-// (set); it is present in every table, so a table of "N routes" has N+1 routes.
+// (set); it is present in every table. Two more send HTTP/2 to an h2c backend: `/h2` (an
+// HTTPRoute to a Service with appProtocol kubernetes.io/h2c) and the gRPC service `bench.Echo` (a
+// GRPCRoute). So a table of "N routes" has N+3 routes.
 
 export const FILTER_PREFIX = '/filter';
 export const BACKEND_BODY = 'hello from the backend\n';
@@ -20,6 +22,26 @@ export function middlePath(n: number): string {
 }
 
 export const FILTER_PATH = `${FILTER_PREFIX}/bench`;
+
+/** HTTP/2 end to end: the client's h2c request goes on as h2c to the backend. */
+export const H2_PREFIX = '/h2';
+export const H2_PATH = `${H2_PREFIX}/bench`;
+
+/** gRPC unary: service and method the load calls, and the messages both ways. */
+export const GRPC_SERVICE = 'bench.Echo';
+export const GRPC_PATH = `/${GRPC_SERVICE}/Unary`;
+
+/** One gRPC message frame (uncompressed flag, 4-byte big-endian length, payload). */
+export function grpcFrame(payload: string): Buffer {
+  const body = Buffer.from(payload);
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** The request message h2load sends (-d) and the answer the backend serves. */
+export const GRPC_REQUEST = grpcFrame('bench request 0123456789');
+export const GRPC_RESPONSE = grpcFrame('bench answer 0123456789abcdef');
 
 /** Ports: one base, fixed offsets, all on 127.0.0.1. */
 export interface Ports {
@@ -80,9 +102,30 @@ export function nginxBackendConf(dir: string, p: Ports): string {
       add_header X-Echo-Request $http_x_bench_request;
       return 200 ${JSON.stringify(BACKEND_BODY)};
     }
+    # gRPC unary answer: the message frame from a file (a config string cannot hold its NUL
+    # bytes) with grpc-status in the trailers. A POST to a static file is a 405 in nginx; the
+    # error_page turns it into the file's 200 (an internal GET of the same URI). The mirror
+    # subrequest only makes nginx read the whole request body first, as a gRPC server does:
+    # answering before it resets the stream under the proxy, which nginx's grpc_pass then
+    # reports as 502s ("upstream sent frame for unknown stream").
+    location /${GRPC_SERVICE}/ {
+      mirror /read-body;
+      mirror_request_body on;
+      root ${dir}/static;
+      types { }
+      default_type application/grpc;
+      add_trailer grpc-status 0;
+      error_page 405 =200 $uri;
+    }
+    location = /read-body { internal; return 204; }
   }
 }
 `;
+}
+
+/** Files the backend serves (under its folder): the gRPC answer. */
+export function nginxBackendFiles(): Record<string, Buffer> {
+  return { [`static${GRPC_PATH}`]: GRPC_RESPONSE };
 }
 
 /**
@@ -105,6 +148,12 @@ export function nginxProxyConf(dir: string, p: Ports, n: number): string {
     keepalive_requests 100000000;
     keepalive_timeout 300s;
   }
+  upstream backend_h2c {
+    server 127.0.0.1:${p.backendH2c};
+    keepalive 256;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
   proxy_http_version 1.1;
   proxy_set_header Connection "";
   proxy_set_header Host $host;
@@ -117,6 +166,18 @@ export function nginxProxyConf(dir: string, p: Ports, n: number): string {
   server {
     listen 127.0.0.1:${h2c} http2 backlog=4096;
     include ${dir}/routes.conf;
+    # HTTP/2 to the backend: nginx's proxy module speaks only HTTP/1.x upstream; grpc_pass is
+    # its HTTP/2 (h2c) upstream client, for gRPC and for plain HTTP/2 requests alike.
+    location ${H2_PREFIX} {
+      grpc_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      grpc_set_header X-Forwarded-Proto $scheme;
+      grpc_pass grpc://backend_h2c;
+    }
+    location /${GRPC_SERVICE}/ {
+      grpc_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      grpc_set_header X-Forwarded-Proto $scheme;
+      grpc_pass grpc://backend_h2c;
+    }
   }
 }
 `;
@@ -202,6 +263,63 @@ endpoints:
   - addresses: ["127.0.0.1"]
     conditions:
       ready: true
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: backend-h2c
+  namespace: ${NS}
+spec:
+  ports:
+    - name: h2c
+      port: 80
+      appProtocol: kubernetes.io/h2c
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: backend-h2c-1
+  namespace: ${NS}
+  labels:
+    kubernetes.io/service-name: backend-h2c
+addressType: IPv4
+ports:
+  - name: h2c
+    port: ${p.backendH2c}
+endpoints:
+  - addresses: ["127.0.0.1"]
+    conditions:
+      ready: true
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: h2
+  namespace: ${NS}
+spec:
+  parentRefs:
+    - name: bench
+  rules:
+    - matches:
+        - path: { type: PathPrefix, value: ${H2_PREFIX} }
+      backendRefs:
+        - name: backend-h2c
+          port: 80
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata:
+  name: grpc
+  namespace: ${NS}
+spec:
+  parentRefs:
+    - name: bench
+  rules:
+    - matches:
+        - method: { service: ${GRPC_SERVICE} }
+      backendRefs:
+        - name: backend-h2c
+          port: 80
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

@@ -47,10 +47,14 @@ export interface WrkOptions {
   readonly seconds: number;
   readonly core: number;
   readonly timeoutSec?: number;
+  /** Extra request headers, `name: value` (wrk -H). */
+  readonly headers?: readonly string[];
 }
 
 export function startWrk(o: WrkOptions): RunningTool {
-  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, `--timeout`, `${o.timeoutSec ?? 5}s`, '-s', WRK_LUA, o.url];
+  const args = ['-t1', `-c${o.connections}`, `-d${o.seconds}s`, `--timeout`, `${o.timeoutSec ?? 5}s`, '-s', WRK_LUA];
+  for (const h of o.headers ?? []) args.push('-H', h);
+  args.push(o.url);
   const r = run('wrk', args, o.core, o.seconds + 30);
   const done = r.done.then((out) => {
     const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
@@ -86,11 +90,18 @@ export interface H2loadOptions {
   readonly streams: number;
   readonly seconds: number;
   readonly core: number;
+  /** A file sent as every request's body (h2load -d: the requests become POSTs). */
+  readonly dataFile?: string;
+  /** Extra request headers, `name: value` (h2load -H). */
+  readonly headers?: readonly string[];
 }
 
 /** h2load with prior knowledge (h2c) on an http:// URL. */
 export function runH2load(o: H2loadOptions): Promise<LoadResult> {
-  const args = ['-t1', `-c${o.clients}`, `-m${o.streams}`, `-D`, String(o.seconds), o.url];
+  const extra: string[] = [];
+  if (o.dataFile !== undefined) extra.push('-d', o.dataFile);
+  for (const h of o.headers ?? []) extra.push('-H', h);
+  const args = ['-t1', `-c${o.clients}`, `-m${o.streams}`, `-D`, String(o.seconds), ...extra, o.url];
   return run('h2load', args, o.core, o.seconds + 30).done.then((out) => {
     const fin = /finished in ([\d.]+)(m?s), ([\d.]+) req\/s/.exec(out);
     const req = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
@@ -123,9 +134,9 @@ export interface ProbeResult {
 const probeAgent = new Agent({ keepAlive: true, maxSockets: 1 });
 
 /** One GET over HTTP/1.1 (keep-alive agent), bounded by `timeoutMs`. */
-export function get(url: string, timeoutMs = 2000, agent: Agent = probeAgent): Promise<ProbeResult> {
+export function get(url: string, timeoutMs = 2000, agent: Agent = probeAgent, headers: Record<string, string> = {}): Promise<ProbeResult> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent, timeout: timeoutMs }, (res) => {
+    const req = httpRequest(url, { agent, timeout: timeoutMs, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { body += d; });
@@ -173,4 +184,32 @@ export async function waitFor200(url: string, timeoutMs: number, isAlive: () => 
     await new Promise((res) => setTimeout(res, 100));
   }
   throw new Error(`${url} not ready after ${timeoutMs} ms (${last})`);
+}
+
+export interface GrpcProbeResult {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly trailers: Record<string, string | string[] | undefined>;
+  readonly body: Buffer;
+}
+
+/** One gRPC unary call over h2c with prior knowledge: a POST of `message` (a framed message). */
+export function postGrpc(url: string, message: Buffer, timeoutMs = 2000): Promise<GrpcProbeResult> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const session = h2connect(u.origin);
+    const timer = setTimeout(() => { session.destroy(); reject(new Error(`gRPC timeout: ${url}`)); }, timeoutMs);
+    session.on('error', (err) => { clearTimeout(timer); reject(err); });
+    const stream = session.request({ ':method': 'POST', ':path': u.pathname, 'content-type': 'application/grpc', te: 'trailers' });
+    let status = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    let trailers: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => { status = Number(h[':status']); headers = h as typeof headers; });
+    stream.on('trailers', (t) => { trailers = t as typeof trailers; });
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => { clearTimeout(timer); session.close(); resolve({ status, headers, trailers, body: Buffer.concat(chunks) }); });
+    stream.on('error', (err) => { clearTimeout(timer); session.destroy(); reject(err); });
+    stream.end(message);
+  });
 }

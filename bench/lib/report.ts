@@ -146,8 +146,16 @@ export function metrics(big: number): Metric[] {
   m.push(
     { id: 'cpu-fg-nginx-h2c', title: 'CPU/req FluxGate / nginx (h2c)', unit: 'x', f: (g) => div(g('h2c', 'fluxgate')?.proxyCpuUsPerReq, g('h2c', 'nginx')?.proxyCpuUsPerReq) },
     { id: 'thr-fg-node-h2c', title: 'req/s FluxGate / Node proxy (h2c)', unit: 'x', f: (g) => div(g('h2c', 'fluxgate')?.rps, g('h2c', 'node')?.rps) },
+    { id: 'cpu-fg-nginx-h2-h2c', title: 'CPU/req FluxGate / nginx (h2c to h2c)', unit: 'x', f: (g) => div(g('h2-h2c', 'fluxgate')?.proxyCpuUsPerReq, g('h2-h2c', 'nginx')?.proxyCpuUsPerReq) },
+    { id: 'thr-fg-nginx-h2-h2c', title: 'req/s FluxGate / nginx (h2c to h2c)', unit: 'x', f: (g) => div(g('h2-h2c', 'fluxgate')?.rps, g('h2-h2c', 'nginx')?.rps) },
+    { id: 'cpu-fg-nginx-grpc', title: 'CPU/req FluxGate / nginx (gRPC unary)', unit: 'x', f: (g) => div(g('grpc', 'fluxgate')?.proxyCpuUsPerReq, g('grpc', 'nginx')?.proxyCpuUsPerReq) },
+    { id: 'thr-fg-nginx-grpc', title: 'req/s FluxGate / nginx (gRPC unary)', unit: 'x', f: (g) => div(g('grpc', 'fluxgate')?.rps, g('grpc', 'nginx')?.rps) },
     { id: 'cpu-fg-nginx-filter', title: 'CPU/req FluxGate / nginx (filter)', unit: 'x', f: (g) => div(g('h1-filter', 'fluxgate')?.proxyCpuUsPerReq, g('h1-filter', 'nginx')?.proxyCpuUsPerReq) },
     { id: 'thr-fg-node-filter', title: 'req/s FluxGate / Node proxy (filter)', unit: 'x', f: (g) => div(g('h1-filter', 'fluxgate')?.rps, g('h1-filter', 'node')?.rps) },
+    { id: 'thr-fg-ratelimit-off', title: 'req/s FluxGate rate limit on / off (h1)', unit: 'x', f: (g) => div(g('h1-ratelimit', 'fluxgate')?.rps, g('h1', 'fluxgate')?.rps) },
+    { id: 'thr-fg-ratelimit-keyauth-off', title: 'req/s FluxGate rate limit + key-auth / off (h1)', unit: 'x', f: (g) => div(g('h1-ratelimit-keyauth', 'fluxgate')?.rps, g('h1', 'fluxgate')?.rps) },
+    { id: 'cpu-fg-off-ratelimit', title: 'CPU/req FluxGate off / rate limit on (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.proxyCpuUsPerReq, g('h1-ratelimit', 'fluxgate')?.proxyCpuUsPerReq) },
+    { id: 'cpu-fg-off-ratelimit-keyauth', title: 'CPU/req FluxGate off / rate limit + key-auth (h1)', unit: 'x', f: (g) => div(g('h1', 'fluxgate')?.proxyCpuUsPerReq, g('h1-ratelimit-keyauth', 'fluxgate')?.proxyCpuUsPerReq) },
   );
   return m;
 }
@@ -185,6 +193,11 @@ export function targets(r: RunResult): TargetRow[] {
     limit: `<= ${fmt(limit, 0)} us`,
     verdict: limit === undefined ? 'NOT MEASURED' : verdict(addFg, (v) => v <= limit),
   });
+  // Issue 7: plugins cost little next to proxying (same run, same round, FluxGate's own h1).
+  const rl = med('thr-fg-ratelimit-off');
+  rows.push({ name: 'Throughput with the rate-limit plugin on >= 0.95x off (issue 7)', measured: `${fmt(rl)}x (CPU/req off / on: ${fmt(med('cpu-fg-off-ratelimit'))}x)`, limit: '>= 0.95x', verdict: verdict(rl, (v) => v >= 0.95) });
+  const rla = med('thr-fg-ratelimit-keyauth-off');
+  rows.push({ name: 'Throughput with rate limit + key-auth >= 0.90x off (issue 7)', measured: `${fmt(rla)}x (CPU/req off / on: ${fmt(med('cpu-fg-off-ratelimit-keyauth'))}x)`, limit: '>= 0.90x', verdict: verdict(rla, (v) => v >= 0.9) });
   if (big > 1) {
     const sc = med('scale-fg');
     rows.push({ name: `Throughput at ${big} routes >= 0.97x that at 1 route`, measured: `${fmt(sc, 3)}x (CPU/req 1 / ${big}: ${fmt(med('scale-cpu-fg'), 3)}x)`, limit: '>= 0.97x', verdict: verdict(sc, (v) => v >= 0.97) });
@@ -329,8 +342,9 @@ const METHOD = `## Method
 
 - **Backend**: nginx (one worker, pinned to core 1) answering a fixed 23-byte 200 from memory, HTTP/1.1 and h2c on two ports. Chosen over a Node server because it costs a few us of CPU per request, so the backend, which must share core 1 with the load generator, takes as little of it as possible. It echoes the filter's request header so the harness can check the filter works.
 - **Targets**: \`direct\` (wrk to the backend: the load side's own limit); **nginx** (Debian's, one worker, N prefix \`location\`s, upstream keep-alive 256, X-Forwarded-For/Proto set like a Gateway does); a **plain Node proxy**, fastify + @fastify/http-proxy (undici, keep-alive), one plugin registration per route prefix; a calibration **minimal Node proxy** (bench/node-floor.ts: node:http server + one undici Pool through the dispatch API, no routing, no filters: what a straightforward node:http + undici proxy costs before doing any work of its own; HTTP/1.1 workloads only); a calibration **bare Node server** (bench/node-bare.ts: node:http answering the same body itself, pinned to core 0; the issue calibrates its CPU target against it; \`h1\` only); **FluxGate** (\`node src/main.ts serve --config DIR\`, run from a copy of src/ taken at start) with generated Gateway API YAML. Each proxy gets one process per table size, all started up front and pinned to core 0; the idle ones cost nothing measurable.
-- **Route shape**: N HTTPRoutes, route i matches PathPrefix \`/r/<i, 5 digits>\`; all paths have the same length, so Gateway API precedence orders them by name, and the load requests route floor(N/2) (a linear scan would pay for half the table). One more route, \`/filter\`, has a RequestHeaderModifier (add) and ResponseHeaderModifier (set); nginx does the same with proxy_set_header / proxy_hide_header + add_header, fastify with rewriteRequestHeaders / rewriteHeaders.
-- **Load**: wrk -t1 (keep-alive HTTP/1.1), h2load -t1 -c5 -m10 (h2c prior knowledge; nginx 1.22 supports h2c with \`listen ... http2\` without TLS; the upstream side stays HTTP/1.1 for all proxies because nginx cannot proxy to h2c). Warm-up once per cell, then every round runs every cell, with the order of workloads and of targets rotated each round.
+- **Route shape**: N HTTPRoutes, route i matches PathPrefix \`/r/<i, 5 digits>\`; all paths have the same length, so Gateway API precedence orders them by name, and the load requests route floor(N/2) (a linear scan would pay for half the table). One more route, \`/filter\`, has a RequestHeaderModifier (add) and ResponseHeaderModifier (set); nginx does the same with proxy_set_header / proxy_hide_header + add_header, fastify with rewriteRequestHeaders / rewriteHeaders. FluxGate's tables also hold the two plugin routes (\`/plugin-rl\`: a local rate limit; \`/plugin-auth\`: key-auth and a per-consumer rate limit; limits far above the load), measured against FluxGate's own \`h1\`.
+- **Load**: wrk -t1 (keep-alive HTTP/1.1), h2load -t1 -c5 -m10 (h2c prior knowledge; nginx 1.22 supports h2c with \`listen ... http2\` without TLS). In \`h2c\` the upstream side stays HTTP/1.1 for all proxies (nginx's proxy module cannot speak HTTP/2 upstream).
+- **HTTP/2 and gRPC end to end**: \`h2-h2c\` (GET) and \`grpc\` (h2load -d: a POST of one framed gRPC message with \`content-type: application/grpc\` and \`te: trailers\`) go h2c to the proxy and h2c to the backend's HTTP/2 port. nginx proxies both with \`grpc_pass\` (its HTTP/2 upstream client, keep-alive 256); FluxGate with an HTTPRoute to a Service with appProtocol \`kubernetes.io/h2c\` and a GRPCRoute (service \`bench.Echo\`). The backend answers the gRPC call with a framed message from a file and \`grpc-status: 0\` in the trailers, so the proxies forward trailers. The plain Node proxy has no HTTP/2 upstream and is not measured there. Warm-up once per cell, then every round runs every cell, with the order of workloads and of targets rotated each round.
 - **CPU per request**: utime+stime of the proxy's process tree from /proc over the measured window, divided by the requests wrk/h2load counted. This is the primary figure: req/s swings 20-30% between runs on these machines, CPU per request much less.
 - **Config change latency**: with FluxGate serving the largest table and wrk loading an existing route, a new HTTPRoute file is written next to the watched folder and renamed into it; the time runs from the rename to the first 200 on the new route, polled every ~1 ms on one keep-alive connection. A change that does not answer 200 within 15 s counts as timed out. Failed requests of the background load are wrk's non-2xx/3xx responses plus its socket errors and timeouts (a request unanswered after 5 s).
 `;

@@ -3,10 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
-  fluxgateBaseYaml, fluxgateRoutesYaml, nginxBackendConf, nginxProxyConf, nginxRoutesConf, nodeProxySpec,
+  fluxgateBaseYaml, fluxgateRoutesYaml, nginxBackendConf, nginxBackendFiles, nginxProxyConf, nginxRoutesConf, nodeProxySpec,
 } from './configs.ts';
+import { fluxgatePluginYaml } from './plugins.ts';
 import type { Ports } from './configs.ts';
 import { startServer } from './procs.ts';
 import type { Server } from './procs.ts';
@@ -50,6 +51,10 @@ export function startBackend(c: Ctx): Server {
   const dir = join(c.work, 'backend');
   mkdirSync(dir, { recursive: true });
   const conf = writeFile(join(dir, 'nginx.conf'), nginxBackendConf(dir, c.ports));
+  for (const [rel, data] of Object.entries(nginxBackendFiles())) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), data);
+  }
   return startServer({ name: 'backend', core: c.loadCore, cmd: 'nginx', args: ['-p', dir, '-e', 'stderr', '-c', conf], log: logPath(c, 'backend'), lifetimeSec: c.lifetimeSec });
 }
 
@@ -105,6 +110,7 @@ export function startFluxgate(c: Ctx, src: string, n: number, nodeArgs: readonly
   mkdirSync(dir, { recursive: true });
   writeFile(join(dir, 'base.yaml'), fluxgateBaseYaml(c.ports, n));
   writeFile(join(dir, 'routes.yaml'), fluxgateRoutesYaml(n));
+  writeFile(join(dir, 'plugins.yaml'), fluxgatePluginYaml('bench'));
   return startServer({
     name: `fluxgate-${n}`, core: c.proxyCore, cmd: c.node,
     args: [...nodeArgs, join(src, 'src', 'main.ts'), 'serve', '--config', dir, '--bind-address', '127.0.0.1', '--admin-address', `127.0.0.1:${c.ports.fluxgate(n).admin}`],

@@ -12,6 +12,7 @@ import type { AdminServer, Logger } from '../observability/index.ts';
 import { ControllerError, createKubeClient, createLocalAddressAllocator, loadKubeConfig, startController } from '../controller/index.ts';
 import type { Controller, GatewayServiceOptions, LeaderElectionConfig } from '../controller/index.ts';
 import { CONTROLLER_NAME, redactTable } from './serve.ts';
+import { BUILTIN_PLUGINS, createPluginRuntime, pluginValidators } from '../plugins/index.ts';
 import { CONTROLLER_USAGE } from './controller-usage.ts';
 
 export interface ControllerCommandOptions {
@@ -47,7 +48,10 @@ export async function startControllerCommand(options: ControllerCommandOptions):
   const kc = loadKubeConfig(options.kubeconfig === undefined ? {} : { kubeconfig: options.kubeconfig });
   const client = createKubeClient(kc);
   const metrics = createMetrics();
-  const proxy = createProxy({ logger });
+  // The same plugin runtime and validators as `serve`: policies and Consumers from the
+  // fluxgate.io CRDs go through the same translator (a cluster without the CRDs has none).
+  const plugins = createPluginRuntime({ plugins: BUILTIN_PLUGINS, logger });
+  const proxy = createProxy({ logger, plugins });
   const allocator = options.local ? createLocalAddressAllocator() : undefined;
   const controllerName = options.controllerName ?? CONTROLLER_NAME;
   const pipeline = createPipeline({
@@ -55,6 +59,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     translateOptions: {
       controllerName,
       validateRegex,
+      plugins: pluginValidators,
       // In a pod every Gateway binds all interfaces on its ports and is reached through its
       // own Service (see the README); locally each gets its own loopback address.
       gatewayAddress: allocator === undefined ? () => '' : (gw) => allocator.addressFor(gw),
@@ -70,7 +75,9 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     }
     : undefined;
   const podNamespace = options.leaderElectNamespace ?? process.env.POD_NAMESPACE ?? 'fluxgate-system';
-  const gatewayServices: GatewayServiceOptions | undefined = options.local ? undefined : {
+  // Local mode: FluxGate listens on the host; the Service only carries the Gateway's
+  // spec.infrastructure labels and annotations (GatewayInfrastructure).
+  const gatewayServices: GatewayServiceOptions = options.local ? { local: true, namespace: '', podSelector: {}, serviceType: 'ClusterIP' } : {
     namespace: podNamespace,
     podSelector: { 'app.kubernetes.io/name': 'fluxgate' },
     serviceType: options.serviceType ?? 'LoadBalancer',
@@ -80,7 +87,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     client, pipeline, controllerName, logger,
     ...(allocator === undefined ? {} : { allocator }),
     ...(leaderElection === undefined ? {} : { leaderElection }),
-    ...(gatewayServices === undefined ? {} : { gatewayServices }),
+    gatewayServices,
   });
 
   let admin: AdminServer | undefined;
@@ -88,7 +95,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
     admin = await startAdminServer(options.metricsAddress, {
       ready: () => pipeline.snapshot().table !== undefined,
       config: () => redactTable(pipeline.snapshot().table),
-      status: () => ({ controller: controller.state(), objects: pipeline.snapshot().statuses }),
+      status: () => ({ controller: controller.state(), objects: pipeline.snapshot().statuses, endpointHealth: proxy.health() }),
     }, metrics.registry);
     logger.info({ url: admin.url }, 'admin endpoint listening');
   }
@@ -101,6 +108,7 @@ export async function startControllerCommand(options: ControllerCommandOptions):
       await controller.stop();
       await admin?.close();
       await proxy.close();
+      plugins.close();
     },
   };
 }

@@ -108,7 +108,7 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
     admin = await startAdminServer(options.adminAddress, {
       ready: () => pipeline.snapshot().table !== undefined,
       config: () => redactTable(pipeline.snapshot().table),
-      status: () => ({ configErrors: lastErrors.map(formatConfigError), objects: pipeline.snapshot().statuses }),
+      status: () => ({ configErrors: lastErrors.map(formatConfigError), objects: pipeline.snapshot().statuses, endpointHealth: proxy.health() }),
     }, metrics.registry);
     logger.info({ url: admin.url }, 'admin endpoint listening');
   }

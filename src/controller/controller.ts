@@ -39,7 +39,10 @@ export interface ControllerOptions {
   readonly logger: Logger;
   /** Local mode: per-Gateway loopback addresses (the pipeline's gatewayAddress reads it). */
   readonly allocator?: LocalAddressAllocator;
-  /** In-cluster mode: one Service per Gateway in front of the FluxGate pods (leader only). */
+  /**
+   * One Service per Gateway (leader only): in-cluster mode in front of the FluxGate pods, local
+   * mode a headless one carrying the Gateway's infrastructure labels and annotations.
+   */
   readonly gatewayServices?: GatewayServiceOptions;
   /** Without it this replica always writes status (a single replica). */
   readonly leaderElection?: LeaderElectionConfig;
@@ -87,7 +90,9 @@ export function startController(options: ControllerOptions): Controller {
     const services = options.gatewayServices;
     writer = createStatusWriter({
       client, store, controllerName, logger,
-      ...(services === undefined ? {} : {
+      servesNamespace: (ns: string) => relevance.servesNamespace(ns),
+      // Local mode: the proxy's bound loopback addresses are the Gateway's addresses.
+      ...(services === undefined || services.local === true ? {} : {
         gatewayAddresses: (ns: string, name: string) => serviceAddresses(store.get('Service', services.namespace, gatewayServiceName(ns, name))),
       }),
     });

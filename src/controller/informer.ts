@@ -31,6 +31,8 @@ export interface InformerOptions {
   /** Asks the server to end each watch after about this long (randomised), like client-go. */
   readonly watchTimeoutSeconds?: number;
   readonly pageSize?: number;
+  /** How often a kind the API does not serve is looked for again (default 30 s). */
+  readonly notServedRetryMs?: number;
 }
 
 export interface InformerState {
@@ -77,6 +79,7 @@ export function createInformer(options: InformerOptions): Informer {
   let restarts = 0;
   let lastError: string | undefined;
   let lastProgress = Date.now();
+  let notServedLogged = false;
   // Aborts whatever the loop is waiting on (a list, a watch, a backoff sleep).
   let interrupt: ((reason: Error) => void) | undefined;
   let watchdog: NodeJS.Timeout | undefined;
@@ -110,6 +113,8 @@ export function createInformer(options: InformerOptions): Informer {
       do {
         const res = await client.request('GET', collectionPath(kind, v), { query: { limit: options.pageSize ?? 500, continue: cont, fieldSelector: kind.fieldSelector } });
         if (res.status === 404 && cont === undefined) {
+          // The API answered: not a stalled informer (the watchdog must not restart it).
+          progress();
           notServed = true;
           lastAnswer = describeAnswer(res);
           break;
@@ -127,6 +132,8 @@ export function createInformer(options: InformerOptions): Informer {
         progress();
       } while (cont !== undefined);
       if (notServed) continue;
+      if (notServedLogged && kind.optional === true) log.info({ version: v }, `${kind.kind} is served now`);
+      notServedLogged = false;
       version = v;
       resourceVersion = rv;
       if (!synced) log.info({ items: items.length, version: v }, 'informer synced');
@@ -137,11 +144,13 @@ export function createInformer(options: InformerOptions): Informer {
       return;
     }
     // A kind whose CRD is not installed has no objects: count it as synced and empty, so the
-    // other kinds still serve, and keep looking for it (slowly) in case the CRD arrives.
-    if (!synced) {
-      synced = true;
-      handlers.replace(kind.kind, []);
-    }
+    // other kinds still serve, and keep looking for it (slowly) in case the CRD arrives. A CRD
+    // removed while we ran took its objects with it, whatever DELETED events we missed; it may
+    // come back in another version.
+    synced = true;
+    version = undefined;
+    resourceVersion = undefined;
+    handlers.replace(kind.kind, []);
     throw new ControllerError('KUBE_KIND_NOT_SERVED', `${kind.kind}: none of ${kind.versions.join(', ')} is served by ${kind.group || 'core'} (${lastAnswer}); are the CRDs installed?`, 404);
   }
 
@@ -245,11 +254,18 @@ export function createInformer(options: InformerOptions): Informer {
           if (failures === 1) continue;
         } else {
           failures++;
+          // A watch answered 404: the kind stopped being served (its CRD was removed, or this
+          // version dropped). Re-list, which finds out which, instead of watching forever.
+          if (err instanceof ControllerError && err.statusCode === 404 && err.code !== 'KUBE_KIND_NOT_SERVED') resourceVersion = undefined;
         }
         const code = err instanceof ControllerError ? err.code : 'KUBE_UNREACHABLE';
-        const delay = code === 'KUBE_KIND_NOT_SERVED' ? NOT_SERVED_RETRY_MS : backoffDelay(failures, options.backoff);
-        // The first failure of a streak is worth a warning; the rest would flood the log.
-        if (failures <= 1 || failures % 10 === 0) log.warn({ code, failures, retryInMs: delay }, message);
+        const delay = code === 'KUBE_KIND_NOT_SERVED' ? (options.notServedRetryMs ?? NOT_SERVED_RETRY_MS) : backoffDelay(failures, options.backoff);
+        if (code === 'KUBE_KIND_NOT_SERVED' && kind.optional === true) {
+          // FluxGate's own CRDs are optional: say so once, then look again quietly.
+          if (!notServedLogged) log.info({ code, retryInMs: delay }, `${message}; running without ${kind.kind} (plugins from it are off) until the CRD is installed`);
+          else log.debug({ code, failures, retryInMs: delay }, message);
+          notServedLogged = true;
+        } else if (failures <= 1 || failures % 10 === 0) log.warn({ code, failures, retryInMs: delay }, message);
         else log.debug({ code, failures, retryInMs: delay }, message);
         try {
           await sleep(delay);

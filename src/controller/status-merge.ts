@@ -66,6 +66,46 @@ export function mergeRouteStatus(desiredParents: unknown, existing: unknown, con
   return { ...e, parents: [...others, ...mine] };
 }
 
+/**
+ * fluxgate.io policy status (GEP-713 PolicyStatus): `ancestors` entries of other controllers
+ * stay untouched and in place; ours are replaced by `desired.ancestors` (conditions stamped
+ * against our previous entry for the same ancestorRef). The top-level `conditions` (FluxGate's
+ * own, for policies used through ExtensionRef, and a Consumer's) are written only when
+ * `withConditions`: a controller reports them for namespaces it serves, and leaves them alone
+ * elsewhere, so controllers sharing a cluster do not take turns rewriting them.
+ */
+export function mergePolicyStatus(desired: unknown, existing: unknown, controllerName: string, withConditions: boolean, now: string): Json {
+  const d = asObject(desired);
+  const e = asObject(existing);
+  const out: Json = { ...e };
+  if (withConditions) out.conditions = stampConditions(d.conditions, e.conditions, now);
+  if (d.ancestors !== undefined || e.ancestors !== undefined) {
+    const ours = new Map<string, Json>();
+    const others: Json[] = [];
+    for (const a of asArray(e.ancestors)) {
+      if (a.controllerName === controllerName) ours.set(ancestorKey(a.ancestorRef), a);
+      else others.push(a);
+    }
+    const mine = asArray(d.ancestors).map((a) => ({
+      ...a,
+      controllerName,
+      conditions: stampConditions(a.conditions, ours.get(ancestorKey(a.ancestorRef))?.conditions, now),
+    }));
+    out.ancestors = [...others, ...mine];
+  }
+  return out;
+}
+
+/** True when a policy status holds an ancestor entry written by `controllerName`. */
+export function hasAncestorsOf(status: unknown, controllerName: string): boolean {
+  return asArray(asObject(status).ancestors).some((a) => a.controllerName === controllerName);
+}
+
+function ancestorKey(ref: unknown): string {
+  const r = asObject(ref);
+  return JSON.stringify([r.group ?? GATEWAY_GROUP, r.kind ?? 'Gateway', r.namespace ?? '', r.name ?? '', r.sectionName ?? '', r.port ?? '']);
+}
+
 export function parentKey(ref: unknown, routeNamespace: string): string {
   const r = asObject(ref);
   return JSON.stringify([
@@ -91,7 +131,7 @@ function normalise(value: unknown, key?: string): unknown {
     if (v === undefined || v === null) continue;
     out[k] = normalise(v, k);
   }
-  if (key === 'parentRef') {
+  if (key === 'parentRef' || key === 'ancestorRef') {
     out.group ??= GATEWAY_GROUP;
     out.kind ??= 'Gateway';
   }

@@ -7,10 +7,10 @@ import type { ObjectStatus } from '../translate/index.ts';
 import type { KubeClient } from './kube-client.ts';
 import { describeAnswer } from './kube-client.ts';
 import { ControllerError } from './errors.ts';
-import { kindByName } from './kinds.ts';
+import { kindByName, PLUGIN_KINDS, POLICY_KINDS } from './kinds.ts';
 import { objectKey } from './store.ts';
 import type { KubeObject, Store } from './store.ts';
-import { kubeTime, mergeOwnedStatus, mergeRouteStatus, statusEqual } from './status-merge.ts';
+import { hasAncestorsOf, kubeTime, mergeOwnedStatus, mergePolicyStatus, mergeRouteStatus, statusEqual } from './status-merge.ts';
 import { supportedFeatures } from './supported-features.ts';
 import { backoffDelay } from './backoff.ts';
 
@@ -27,6 +27,11 @@ export interface StatusWriterOptions {
    * addresses the pipeline computed (all interfaces, which say nothing to a client).
    */
   readonly gatewayAddresses?: (namespace: string, name: string) => readonly { type: string; value: string }[];
+  /**
+   * Namespaces whose fluxgate.io objects this controller reports top-level conditions for
+   * (those holding its Gateways or routes); default: every namespace.
+   */
+  readonly servesNamespace?: (namespace: string) => boolean;
 }
 
 export interface StatusWriteStats {
@@ -44,7 +49,7 @@ export interface StatusWriter {
   stats(): Readonly<StatusWriteStats>;
 }
 
-const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute'];
+const ROUTE_KINDS = ['HTTPRoute', 'GRPCRoute', 'TLSRoute', 'TCPRoute', 'UDPRoute'];
 
 interface Target {
   readonly kind: string;
@@ -80,15 +85,37 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
         } });
       } else if (s.kind === 'Gateway') {
         out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => {
-          const merged = mergeOwnedStatus(s.status, e, t);
-          if (options.gatewayAddresses === undefined) return merged;
+          if (options.gatewayAddresses === undefined) return mergeOwnedStatus(s.status, e, t);
           const addresses = options.gatewayAddresses(s.namespace ?? '', s.name);
+          const merged = mergeOwnedStatus(addresses.length > 0 ? s.status : addressNotAssigned(s.status), e, t);
           const { addresses: _bound, ...rest } = merged;
           return addresses.length > 0 ? { ...rest, addresses: [...addresses] } : rest;
         } });
+      } else if (s.kind === 'ListenerSet') {
+        // GEP-1713: a set of ours (its parent Gateway is ours) is entirely ours, like a Gateway.
+        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeOwnedStatus(s.status, e, t) });
       } else if (ROUTE_KINDS.includes(s.kind)) {
         const parents = (s.status as { parents?: unknown } | undefined)?.parents;
         out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergeRouteStatus(parents, e, controllerName, s.namespace ?? '', t) });
+      } else if (s.kind === 'BackendTLSPolicy') {
+        // PolicyStatus: ancestors only (no top-level conditions); other controllers' entries kept.
+        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergePolicyStatus(s.status, e, controllerName, false, t) });
+      } else if (PLUGIN_KINDS.has(s.kind)) {
+        const served = options.servesNamespace?.(s.namespace ?? '') ?? true;
+        const ancestors = (s.status as { ancestors?: unknown[] } | undefined)?.ancestors ?? [];
+        const current = store.get(s.kind, s.namespace, s.name);
+        // Nothing of ours to say and nothing of ours to remove: leave the object alone.
+        if (!served && ancestors.length === 0 && !hasAncestorsOf(current?.status, controllerName)) continue;
+        out.push({ kind: s.kind, namespace: s.namespace, name: s.name, merge: (e, t) => mergePolicyStatus(s.status, e, controllerName, served, t) });
+      }
+    }
+    // Policies of a kind whose objects we computed no status for (cannot happen while the
+    // translator reports every policy, but a policy must never keep a stale entry of ours).
+    for (const kind of POLICY_KINDS) {
+      for (const policy of store.list(kind)) {
+        const key = objectKey(kind, policy.metadata?.namespace, policy.metadata?.name);
+        if (seen.has(key) || !hasAncestorsOf(policy.status, controllerName)) continue;
+        out.push({ kind, namespace: policy.metadata?.namespace, name: policy.metadata?.name ?? '', merge: (e, t) => mergePolicyStatus({ ancestors: [] }, e, controllerName, false, t) });
       }
     }
     // Routes that still carry our parent entries but that we no longer computed a status for
@@ -220,4 +247,20 @@ function objectPathOf(object: KubeObject, target: Target): string {
 
 function statusPath(object: KubeObject, target: Target): string {
   return `${objectPathOf(object, target)}/status`;
+}
+
+/**
+ * In-cluster mode, a Gateway whose Service has no address yet (a LoadBalancer still pending):
+ * the listeners may be bound, but no client can reach them, so Programmed is False with the
+ * Gateway API reason AddressNotAssigned instead of True.
+ */
+function addressNotAssigned(status: unknown): unknown {
+  const st = status as { conditions?: { type: string; status: string }[] } | undefined;
+  if (!Array.isArray(st?.conditions)) return status;
+  return {
+    ...st,
+    conditions: st.conditions.map((c) => (c.type === 'Programmed' && c.status === 'True'
+      ? { ...c, status: 'False', reason: 'AddressNotAssigned', message: "Waiting for the Gateway's Service to get an address (a LoadBalancer Service needs a load-balancer controller)" }
+      : c)),
+  };
 }

@@ -21,15 +21,18 @@ export interface RoutingTable {
   readonly backends: readonly Backend[];
 }
 
-/** Protocol a bound socket speaks to clients. */
-export type ListenerProtocol = 'HTTP' | 'HTTPS';
+/**
+ * Protocol a bound socket speaks to clients. TLS, TCP and UDP sockets carry streams (datagram
+ * sessions for UDP) routed by `streamRoutes` instead of HTTP virtual hosts.
+ */
+export type ListenerProtocol = 'HTTP' | 'HTTPS' | 'TLS' | 'TCP' | 'UDP';
 
 /**
  * One bound socket (address + port). Several Gateway listeners that share a port share one
  * socket; each of them contributes its own virtual hosts.
  */
 export interface Listener {
-  /** Stable id: `port/<address or *>/<port>`. */
+  /** Stable id: `port/<address or *>/<port>` (`udp/...` for a UDP socket). */
   readonly id: string;
   /** IP address to bind; empty string binds all interfaces. */
   readonly address: string;
@@ -49,6 +52,31 @@ export interface Listener {
    * specific one (Gateway API listener isolation).
    */
   readonly virtualHosts: readonly VirtualHost[];
+  /**
+   * TLS, TCP and UDP sockets: where each stream goes; absent on HTTP and HTTPS sockets.
+   * TLS: the ClientHello's SNI selects the Gateway listener (exact, longest wildcard, `*`), then
+   * the most specific route hostname of that listener (never one of another listener: Gateway
+   * API listener isolation); no match, or no SNI where no `*` applies, closes the connection.
+   * TCP and UDP: one route (hostname `*`) per Gateway listener. Sorted by listener id, then
+   * hostname specificity as for virtual hosts.
+   */
+  readonly streamRoutes?: readonly StreamRoute[];
+}
+
+/** Where the streams of one hostname of one Gateway listener go (TLSRoute, TCPRoute, UDPRoute). */
+export interface StreamRoute {
+  /** `tlsroute/<ns>/<name>`, `tcproute/<ns>/<name>` or `udproute/<ns>/<name>`. */
+  readonly id: string;
+  /** SNI hostname: exact, wildcard (`*.example.com`) or `*`; always `*` for TCP and UDP. */
+  readonly hostname: string;
+  /** `listener/<namespace>/<gateway>/<name>` of the Gateway listener it belongs to. */
+  readonly listenerId: string;
+  /**
+   * Weighted shares of new connections (UDP: new client sessions). An `invalid` share closes
+   * its connections (Gateway API: rejected, respecting weight); filters are always empty.
+   * Empty: every connection is closed.
+   */
+  readonly backendRefs: readonly WeightedBackendRef[];
 }
 
 /** A Gateway listener as the data plane needs to know it. */
@@ -59,6 +87,27 @@ export interface GatewayListener {
   readonly hostname: string;
   /** Certificates for TLS termination, in spec order (the first is the default). */
   readonly certificates: readonly Certificate[];
+  /**
+   * TLS sockets only: `Passthrough` forwards the client's TLS stream untouched (routed by
+   * SNI); `Terminate` completes the handshake with `certificates` and forwards plaintext.
+   */
+  readonly tlsMode?: 'Passthrough' | 'Terminate';
+  /**
+   * HTTPS: client certificates are asked for and verified against `caPem` (Gateway
+   * `spec.tls.frontend`, default or per port). Absent: no client certificate is asked for.
+   */
+  readonly clientValidation?: ClientValidation;
+}
+
+/** Frontend (client) certificate validation of one Gateway listener. */
+export interface ClientValidation {
+  /** PEM bundle of the trusted CA certificates. */
+  readonly caPem: string;
+  /**
+   * `AllowValidOnly`: a connection without a client certificate that verifies is closed after
+   * the handshake. `AllowInsecureFallback`: the certificate is asked for, never required.
+   */
+  readonly mode: 'AllowValidOnly' | 'AllowInsecureFallback';
 }
 
 /** A PEM certificate chain and its private key, from a `kubernetes.io/tls` Secret. */
@@ -254,8 +303,11 @@ export type WeightedBackendRef =
       readonly code: string;
     };
 
-/** Protocol spoken to a backend's endpoints. */
-export type BackendProtocol = 'http1' | 'h2c' | 'websocket';
+/**
+ * Protocol spoken to a backend's endpoints. `tcp` and `udp`: a backend only stream routes use;
+ * bytes (datagrams) are forwarded as they are.
+ */
+export type BackendProtocol = 'http1' | 'h2c' | 'websocket' | 'tcp' | 'udp';
 
 /** A group of endpoints that traffic is balanced across (a Service port). */
 export interface Backend {
@@ -265,6 +317,60 @@ export interface Backend {
   readonly protocol: BackendProtocol;
   /** Ready endpoints, sorted by address then port. Empty: requests answer 503. */
   readonly endpoints: readonly Endpoint[];
+  /** TLS to the endpoints (Gateway API BackendTLSPolicy); absent: plaintext. */
+  readonly tls?: BackendTls;
+  /**
+   * Active health checking of the endpoints (TrafficPolicy `spec.healthCheck`). Endpoints that
+   * fail it are taken out of load balancing until they pass again; when every endpoint fails,
+   * all of them get traffic (Envoy's panic mode), since "all unhealthy" more often means a bad
+   * probe than a dead service. Absent: every endpoint is used.
+   */
+  readonly healthCheck?: HealthCheck;
+}
+
+/** An active HTTP health check, probed per endpoint. */
+export interface HealthCheck {
+  /** `policy/<ns>/TrafficPolicy/<name>/healthCheck@<target>`: the policy attachment that set it. */
+  readonly id: string;
+  /** Request path (with query) of the probe, e.g. `/healthz`. */
+  readonly path: string;
+  /** Host header of the probe; absent: the endpoint's address and port. */
+  readonly host?: string;
+  /** Time between the end of one probe and the start of the next. */
+  readonly intervalMs: number;
+  /** A probe without a complete response head within this time failed. */
+  readonly timeoutMs: number;
+  /** Consecutive passing probes that bring an unhealthy endpoint back. */
+  readonly healthyThreshold: number;
+  /** Consecutive failing probes that take a healthy endpoint out. */
+  readonly unhealthyThreshold: number;
+  /** Response statuses that pass, as inclusive ranges, sorted. */
+  readonly expectedStatuses: readonly StatusRange[];
+}
+
+export interface StatusRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** How the proxy connects to a backend over TLS, and what it verifies. */
+export interface BackendTls {
+  /** `backendtlspolicy/<ns>/<name>`: the policy this comes from. */
+  readonly policyId: string;
+  /** SNI sent, and the name the certificate must carry when `subjectAltNames` is empty. */
+  readonly serverName: string;
+  /** PEM bundle of the CAs that verify the backend's certificate; absent: the well-known CAs. */
+  readonly caPem?: string;
+  /** When non-empty, the certificate must carry at least one of these instead of `serverName`. */
+  readonly subjectAltNames: readonly SubjectAltName[];
+  /** Presented to the backend when it asks (Gateway `spec.tls.backend.clientCertificateRef`). */
+  readonly clientCertificate?: Certificate;
+}
+
+export interface SubjectAltName {
+  /** `Hostname`: a DNS SAN (wildcards in the certificate match as RFC 6125 says); `URI`: exact. */
+  readonly type: 'Hostname' | 'URI';
+  readonly value: string;
 }
 
 export interface Endpoint {

@@ -2,6 +2,7 @@
 // only the validate modules, so the translator never loads a plugin's runtime (Redis, HTTP).
 import { validateBasicAuth } from './basic-auth/validate.ts';
 import { validateCircuitBreaker } from './circuit-breaker/validate.ts';
+import { validateHealthCheck } from './health-check/validate.ts';
 import { PRIORITY } from './core/priorities.ts';
 import { validateIpRestriction } from './ip-restriction/validate.ts';
 import { validateJwt } from './jwt/validate.ts';
@@ -28,6 +29,8 @@ const VALIDATE: Readonly<Record<string, (config: unknown, ctx: ValidateContext) 
   'request-transform': validateRequestTransform,
   'response-transform': validateResponseTransform,
   'circuit-breaker': validateCircuitBreaker,
+  // Not a request filter: the translator puts it on the IR Backend.
+  'health-check': validateHealthCheck,
 };
 
 export const pluginValidators: PluginValidators = {

@@ -60,17 +60,34 @@ export function createWeightedPicker<T>(items: readonly T[], weights: readonly n
   return new Smooth(keep, w);
 }
 
-/** Round-robin cursor over a fixed list. */
+/**
+ * Round-robin cursor over a fixed list. With `health` (active health checks, aligned with
+ * `items`), unhealthy items are skipped; when none is healthy, all are used (panic mode).
+ */
 export class RoundRobin<T> {
   readonly items: readonly T[];
   next = 0;
+  health: readonly { readonly healthy: boolean }[] | undefined;
   constructor(items: readonly T[]) {
     this.items = items;
   }
   pick(): T | undefined {
     const n = this.items.length;
     if (n === 0) return undefined;
+    const h = this.health;
+    if (h !== undefined) return this.pickHealthy(n, h);
     if (n === 1) return this.items[0];
+    const i = this.next;
+    this.next = i + 1 === n ? 0 : i + 1;
+    return this.items[i];
+  }
+  private pickHealthy(n: number, h: readonly { readonly healthy: boolean }[]): T | undefined {
+    for (let k = 0; k < n; k++) {
+      const i = this.next;
+      this.next = i + 1 === n ? 0 : i + 1;
+      if (h[i]!.healthy) return this.items[i];
+    }
+    // Panic mode: no endpoint passes its check, so every endpoint gets traffic.
     const i = this.next;
     this.next = i + 1 === n ? 0 : i + 1;
     return this.items[i];

@@ -6,6 +6,7 @@
 import type { ProxyLimits } from './limits.ts';
 import type { ProxyLogger } from './logger.ts';
 import type { CompiledListener } from './router.ts';
+import type { TlsState } from './tls.ts';
 
 export interface BindingState {
   /** The compiled listener of the table currently serving this socket. */
@@ -15,4 +16,6 @@ export interface BindingState {
   closing: boolean;
   readonly limits: ProxyLimits;
   readonly logger: ProxyLogger;
+  /** HTTPS sockets: the TLS state of the current table (client certificate validation). */
+  readonly tls: TlsState | undefined;
 }

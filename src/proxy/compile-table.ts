@@ -22,6 +22,7 @@ import {
   compileBackend, compileRoute, CompiledListener, CompiledVirtualHost, listenerKey,
   type CompiledBackend, type CompiledRoute, type CompiledTable,
 } from './router.ts';
+import { CompiledStreams } from './stream-router.ts';
 import type { UpstreamPools } from './upstream.ts';
 
 /** Distance between the ranks of neighbouring routes in a fresh compile. */
@@ -47,8 +48,12 @@ export function compileTable(
   const poolKeys = new Set<string>();
   const backends = new Map<string, CompiledBackend>();
   const backendsBySource = new Map<Backend, CompiledBackend>();
-  let backendsUnchanged = previous !== undefined && previous.backends.size === table.backends.length;
-  for (const b of table.backends) {
+  const sourceBackends = new Map<string, Backend>();
+  const httpBackends = table.backends.filter((b) => b.protocol !== 'tcp' && b.protocol !== 'udp');
+  let backendsUnchanged = previous !== undefined && previous.backends.size === httpBackends.length;
+  for (const b of table.backends) sourceBackends.set(b.id, b);
+  // Stream backends are dialled per connection: no HTTP pool.
+  for (const b of httpBackends) {
     const cb = reuseBackend(previous?.backendsBySource.get(b), b, pools, poolKeys) ?? compileBackend(b, pools, poolKeys);
     backends.set(b.id, cb);
     backendsBySource.set(b, cb);
@@ -65,7 +70,9 @@ export function compileTable(
       virtualHosts.set(key, cvh);
       return cvh;
     });
-    listeners.set(lkey, new CompiledListener(l, vhosts));
+    const cl = new CompiledListener(l, vhosts);
+    if (l.streamRoutes !== undefined) cl.streams = new CompiledStreams(l.streamRoutes, sourceBackends);
+    listeners.set(lkey, cl);
   }
   for (const commit of ctx.commits) commit();
   return { version: table.version, source: table, listeners, backends, poolKeys, backendsBySource, virtualHosts };
@@ -75,7 +82,7 @@ export function compileTable(
 function reuseBackend(prev: CompiledBackend | undefined, b: Backend, pools: UpstreamPools, poolKeys: Set<string>): CompiledBackend | undefined {
   if (prev === undefined) return undefined;
   // The previous table retained these pools, so acquire returns the same ones; check anyway.
-  for (const ep of prev.endpoints.items) if (pools.acquire(b.protocol, ep) !== ep.pool) return undefined;
+  for (const ep of prev.endpoints.items) if (pools.acquire(b.protocol, ep, b.tls) !== ep.pool) return undefined;
   for (const ep of prev.endpoints.items) poolKeys.add(ep.key);
   return prev;
 }

@@ -53,20 +53,77 @@ export function newRequestId(): string {
   return `${idPrefix}-${idCounter.toString(36)}`;
 }
 
-/** HTTP status → gRPC status, per the gRPC "HTTP to gRPC Status Code Mapping" table. */
-function grpcStatusOf(status: number): number {
+/**
+ * HTTP status of a proxy-made error → gRPC status code, as Envoy maps its local replies: the
+ * gRPC "HTTP to gRPC Status Code Mapping" table (400 INTERNAL, 401 UNAUTHENTICATED,
+ * 403 PERMISSION_DENIED, 404 UNIMPLEMENTED, 429/502/503 UNAVAILABLE) plus the statuses a proxy
+ * makes that the table leaves to UNKNOWN: 500 INTERNAL and 504 DEADLINE_EXCEEDED (what the
+ * client's own deadline would report), 408 DEADLINE_EXCEEDED, 431 RESOURCE_EXHAUSTED (grpc-js
+ * reports oversized metadata the same way), 421 UNAVAILABLE (a fresh connection succeeds).
+ *
+ * 429 is UNAVAILABLE, not RESOURCE_EXHAUSTED: it is the table's mapping and Envoy's default
+ * (its rate-limit filters switch to RESOURCE_EXHAUSTED only when configured), and gRPC retry
+ * policies retry UNAVAILABLE, which is right for a limit that resets within its window.
+ */
+export function grpcStatusOf(status: number): number {
   switch (status) {
     case 400: return 13; // INTERNAL
     case 401: return 16; // UNAUTHENTICATED
     case 403: return 7; // PERMISSION_DENIED
     case 404: return 12; // UNIMPLEMENTED
-    case 429: case 502: case 503: case 504: return 14; // UNAVAILABLE
+    case 408: case 504: return 4; // DEADLINE_EXCEEDED
+    case 431: return 8; // RESOURCE_EXHAUSTED
+    case 500: return 13; // INTERNAL
+    case 421: case 429: case 502: case 503: return 14; // UNAVAILABLE
     default: return 2; // UNKNOWN
   }
 }
 
+/**
+ * A gRPC request: content-type `application/grpc`, alone or with a `+format` (`+proto`,
+ * `+json`) or parameters (gRPC over HTTP/2 spec, "Content-Type"). `application/grpc-web` is a
+ * different protocol and does not match.
+ */
 export function isGrpcContentType(ct: string | undefined): boolean {
-  return ct !== undefined && ct.startsWith('application/grpc');
+  if (ct === undefined || !ct.startsWith('application/grpc')) return false;
+  if (ct.length === 16) return true;
+  const next = ct.charCodeAt(16);
+  return next === 43 /* + */ || next === 59 /* ; */;
+}
+
+/**
+ * grpc-message value: UTF-8 bytes outside printable ASCII (0x20-0x7E) and `%` itself are
+ * percent-encoded (gRPC over HTTP/2 spec, "Percent-Encoded"); everything else stays readable.
+ */
+export function encodeGrpcMessage(message: string): string {
+  let plain = true;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x25) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return message;
+  let out = '';
+  for (const byte of Buffer.from(message, 'utf8')) {
+    if (byte < 0x20 || byte > 0x7e || byte === 0x25) out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    else out += String.fromCharCode(byte);
+  }
+  return out;
+}
+
+/**
+ * The headers of a gRPC Trailers-Only answer (gRPC over HTTP/2 spec, "Responses"): HTTP 200,
+ * the gRPC content type, and grpc-status/grpc-message in the one HEADERS frame.
+ */
+export function grpcErrorHeaders(status: number, code: string, message: string, requestId: string): Record<string, string> {
+  return {
+    'content-type': 'application/grpc',
+    'grpc-status': String(grpcStatusOf(status)),
+    'grpc-message': encodeGrpcMessage(`${code}: ${message}`),
+    'x-request-id': requestId,
+  };
 }
 
 export function errorBody(code: string, message: string, requestId: string): string {
@@ -92,6 +149,16 @@ export interface AnyResponse {
   on(event: string, listener: (...args: never[]) => void): unknown;
   /** Where 'close' and 'drain' are emitted, when not on the response itself (HTTP/2 core stream). */
   readonly events?: EventSource;
+  /**
+   * Send the response head and end the response in the same frame (HTTP/2 HEADERS with
+   * END_STREAM): a gRPC Trailers-Only answer. Without it, writeHead and end are used.
+   */
+  respondAndEnd?(statusCode: number, headers: OutgoingHttpHeaders): void;
+  /**
+   * After the head went out: end the response with these trailers, when the response was started
+   * with trailers announced (HTTP/2). False when it cannot.
+   */
+  endWithTrailers?(trailers: OutgoingHttpHeaders): boolean;
 }
 
 /**
@@ -108,19 +175,24 @@ export function sendError(
   extraHeaders?: Record<string, string>,
 ): void {
   if (res.headersSent) {
+    // A gRPC call whose response started (a stream, its deadline passed) still ends with a
+    // status its client can read, when the trailers are still to come.
+    if (grpc && res.endWithTrailers !== undefined) {
+      const h = grpcErrorHeaders(status, code, message, requestId);
+      if (res.endWithTrailers({ 'grpc-status': h['grpc-status'], 'grpc-message': h['grpc-message'] })) return;
+    }
     res.destroy();
     return;
   }
   if (grpc) {
-    const h: Record<string, string> = {
-      'content-type': 'application/grpc',
-      'grpc-status': String(grpcStatusOf(status)),
-      'grpc-message': encodeURIComponent(`${code}: ${message}`),
-      'x-request-id': requestId,
-      ...extraHeaders,
-    };
-    res.writeHead(200, h);
-    res.end();
+    // Extra headers first: grpc-status and grpc-message must be the proxy's own.
+    const h: Record<string, string> = { ...extraHeaders, ...grpcErrorHeaders(status, code, message, requestId) };
+    if (res.respondAndEnd !== undefined) {
+      res.respondAndEnd(200, h);
+    } else {
+      res.writeHead(200, h);
+      res.end();
+    }
     return;
   }
   const body = errorBody(code, message, requestId);

@@ -18,6 +18,7 @@ import {
   type EventSource,
 } from './errors.ts';
 import { addResponseCors } from './filters/cors.ts';
+import { parseGrpcTimeout } from './grpc.ts';
 import { applyHeaderModifier, isDecimal, listToObject, type OutHeaders } from './headers.ts';
 import { sendMirror, teeBody } from './mirror.ts';
 import { H2Response, type H2Request } from './h2-stream.ts';
@@ -48,7 +49,17 @@ function onRequestTimeout(ex: Exchange): void {
 
 function onAttemptTimeout(ex: Exchange): void {
   ex.attemptTimer = undefined;
-  ex.fail('TIMEOUT');
+  // Gateway API HTTPRouteRetry: an attempt that reaches the BackendRequest timeout is
+  // cancelled and retried after the backoff (HTTPRouteRetryBackendTimeout); the Request
+  // timeout still bounds the whole exchange.
+  if (ex.mayRetry()) {
+    const ctl = ex.controller;
+    ex.controller = undefined;
+    ctl?.abort(new ProxyTimeoutError('TIMEOUT'));
+    ex.retry();
+  } else {
+    ex.fail('TIMEOUT');
+  }
 }
 
 function onRetryTimer(ex: Exchange): void {
@@ -76,6 +87,7 @@ function errorCodeOf(err: Error & { code?: string }): ErrorCode {
       return 'TIMEOUT';
     case 'ECONNREFUSED':
     case 'UPSTREAM_CONNECT_TIMEOUT':
+    case 'UPSTREAM_REFUSED_STREAM': // an h2c stream refused or never sent: not processed either
     case 'UND_ERR_CONNECT_TIMEOUT':
     case 'ENOTFOUND':
     case 'EHOSTUNREACH':
@@ -113,6 +125,8 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
   done = false;
   /** The current attempt's response is a retryable status: drain it and try again. */
   discard = false;
+  /** The response was sent complete with its head (Trailers-Only); nothing is left to end. */
+  headOnly = false;
   attempts = 0;
   requestTimer: NodeJS.Timeout | undefined = undefined;
   attemptTimer: NodeJS.Timeout | undefined = undefined;
@@ -152,7 +166,15 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
   /** After the route's filters: pick the backend and send the request upstream. */
   proceed(): void {
     const route = this.route!;
-    if (route.requestMs > 0) this.requestTimer = setTimeout(onRequestTimeout, route.requestMs, this);
+    let deadline = route.requestMs > 0 ? route.requestMs : -1;
+    const grpcTimeout = this.req.headers['grpc-timeout'];
+    if (grpcTimeout !== undefined) {
+      // The gRPC client's deadline bounds the call here too: the backend's stream is reset when
+      // it passes and the client gets DEADLINE_EXCEEDED, whichever timeout is shorter.
+      const ms = parseGrpcTimeout(grpcTimeout);
+      if (ms >= 0 && (deadline < 0 || ms < deadline)) deadline = ms;
+    }
+    if (deadline >= 0) this.requestTimer = setTimeout(onRequestTimeout, deadline, this);
     const ref = route.picker?.pick();
     if (ref === undefined) return this.fail('NO_BACKEND');
     if (ref.kind === 'invalid') {
@@ -210,7 +232,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     else this.controller = controller;
   }
 
-  onResponseStart(controller: UpstreamControl, statusCode: number, headers: string[], trailers: boolean): void {
+  onResponseStart(controller: UpstreamControl, statusCode: number, headers: string[], trailers: boolean, endStream?: boolean): void {
     if (this.done) return;
     const route = this.route!;
     if (this.attempts <= route.retryAttempts && this.body === null && route.retryCodes.has(statusCode)) {
@@ -238,7 +260,13 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     }
     if (trailers && res instanceof H2Response) res.waitForTrailers = true;
     try {
-      res.writeHead(statusCode, out);
+      if (endStream === true && res.respondAndEnd !== undefined) {
+        // The upstream's head was the whole answer (gRPC Trailers-Only): so is ours.
+        this.headOnly = true;
+        res.respondAndEnd(statusCode, Array.isArray(out) ? listToObject(out) : out);
+      } else {
+        res.writeHead(statusCode, out);
+      }
     } catch (err) {
       this.b.logger.debug({ route: route.id, err: (err as Error).message }, 'invalid upstream response headers');
       controller.abort(err as Error);
@@ -258,6 +286,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     if (this.done) return;
     if (this.discard) return this.retry();
     this.finish();
+    if (this.headOnly) return;
     const res = this.res;
     if (trailers !== null) {
       try {
@@ -274,19 +303,23 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     if (this.done) return;
     const code = errorCodeOf(err);
     const route = this.route!;
-    if (
-      !this.res.headersSent &&
-      this.body === null &&
-      this.attempts <= route.retryAttempts &&
-      (code === 'UPSTREAM_CONNECT' || this.discard)
-    ) {
-      return this.retry();
-    }
+    // Gateway API HTTPRouteRetry: "Implementations SHOULD retry on connection errors
+    // (disconnect, reset, timeout, TCP failure) if a retry stanza is configured"
+    // (HTTPRouteRetryConnectionError): any failure before the answer started.
+    if (this.mayRetry()) return this.retry();
     this.b.logger.debug({ route: route.id, err: err.message, code }, 'upstream request failed');
     this.fail(code);
   }
 
   // ---- completion -------------------------------------------------------------------------
+
+  /**
+   * Another attempt is allowed: retries left, nothing of an answer sent to the client yet, and
+   * no request body (it was streamed to the failed attempt and cannot be replayed).
+   */
+  mayRetry(): boolean {
+    return !this.done && !this.res.headersSent && this.body === null && this.attempts <= this.route!.retryAttempts;
+  }
 
   retry(): void {
     this.clearAttempt();

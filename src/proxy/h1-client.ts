@@ -17,6 +17,7 @@
  * already removed; a valid Content-Length is kept, because the body is forwarded byte for byte.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { HOP_BY_HOP } from './headers.ts';
 import type { Readable } from 'node:stream';
 
@@ -35,7 +36,11 @@ export interface UpstreamHandler {
    * `headers`: flat `[name, value, ...]`, names as the server spelled them, end-to-end headers
    * only; valid only during the call. `trailers`: the response may end with trailers.
    */
-  onResponseStart(ctl: UpstreamControl, status: number, headers: string[], trailers: boolean): void;
+  /**
+   * `endStream`: the head is the whole response, no body and no trailers follow (HTTP/2 HEADERS
+   * with END_STREAM: a gRPC Trailers-Only answer, which must reach the client the same way).
+   */
+  onResponseStart(ctl: UpstreamControl, status: number, headers: string[], trailers: boolean, endStream?: boolean): void;
   onResponseData(ctl: UpstreamControl, chunk: Buffer): void;
   /**
    * The response is complete. `trailers`: flat list like the headers (chunked responses only).
@@ -84,6 +89,8 @@ export interface H1PoolOptions {
   readonly responseTimeoutMs: number;
   /** Cap of a response head (status line and headers) and of a trailer section. */
   readonly maxHeaderBytes: number;
+  /** Connect with TLS (BackendTLSPolicy); absent: plain TCP. */
+  readonly tls?: ConnectionOptions;
 }
 
 // Parser states.
@@ -223,10 +230,15 @@ class H1Conn implements UpstreamControl {
   constructor(pool: H1Pool) {
     this.pool = pool;
     this.idleMs = pool.opts.keepAliveTimeoutMs;
-    const sock = connect({ host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 });
+    const tls = pool.opts.tls;
+    // Writes before the handshake completes are queued by the TLS socket, as net queues them
+    // before 'connect'; a failed handshake (certificate not trusted, wrong name) is an 'error'.
+    const sock = tls === undefined
+      ? connect({ host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 })
+      : tlsConnect({ ...tls, host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 } as ConnectionOptions);
     this.sock = sock;
     watch(this);
-    sock.on('connect', () => {
+    sock.on(tls === undefined ? 'connect' : 'secureConnect', () => {
       this.connected = true;
       this.stamp = clock;
     });

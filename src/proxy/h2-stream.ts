@@ -109,6 +109,28 @@ export class H2Response implements AnyResponse {
     return this;
   }
 
+  respondAndEnd(statusCode: number, headers: OutgoingHttpHeaders): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed || stream.headersSent) return;
+    const out: OutgoingHttpHeaders = { ':status': statusCode };
+    for (const name in headers) {
+      const v = headers[name];
+      if (v !== undefined) out[name.toLowerCase()] = v;
+    }
+    // One HEADERS frame with END_STREAM, no empty DATA frame: a gRPC Trailers-Only response.
+    stream.respond(out, { endStream: true });
+    if (!stream.readableEnded) stream.resume();
+  }
+
+  endWithTrailers(trailers: OutgoingHttpHeaders): boolean {
+    const stream = this.stream;
+    if (!this.waitForTrailers || stream.writableEnded || stream.destroyed || stream.closed) return false;
+    this.trailers = trailers;
+    stream.end();
+    if (!stream.readableEnded) stream.resume();
+    return true;
+  }
+
   addTrailers(headers: OutgoingHttpHeaders): void {
     this.trailers = headers;
   }

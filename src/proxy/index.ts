@@ -1,7 +1,9 @@
 /**
  * The data plane: compiles a RoutingTable (src/ir) and serves it on real sockets: HTTP/1.1,
  * HTTP/2 (h2c prior knowledge and TLS ALPN), TLS with SNI, WebSocket upgrades, weighted
- * backends over keep-alive undici pools, filters, timeouts and retries.
+ * backends over keep-alive pools (own HTTP/1.1 and h2c clients), gRPC (proxy-made errors as gRPC
+ * status, grpc-timeout deadlines), filters, timeouts and retries; and streams: TLS
+ * passthrough by SNI, TLS termination, TCP and UDP forwarding (stream-listeners.ts).
  *
  * Must not: import the translator, the controller or any Kubernetes type; compile anything or
  * scan the route list on the request path; throw from apply() for a bad table (bad parts are
@@ -15,11 +17,13 @@ import { silentLogger, type ProxyLogger } from './logger.ts';
 import { compileTable } from './compile-table.ts';
 import type { CompiledTable } from './router.ts';
 import { UpstreamPools } from './upstream.ts';
+import { HealthChecker, type HealthSnapshot } from './health-check.ts';
 
 export { validateRegex } from './matchers.ts';
 export { normalisePath } from './path-normalise.ts';
 export { DEFAULT_LIMITS, type ProxyLimits } from './limits.ts';
 export type { ProxyLogger, LogFn } from './logger.ts';
+export type { HealthSnapshot } from './health-check.ts';
 
 export interface ProxyOptions {
   /** pino-compatible logger; default: silent. */
@@ -42,6 +46,8 @@ export interface Proxy {
   apply(table: RoutingTable): Promise<ApplyResult>;
   /** The table currently serving. */
   current(): RoutingTable | undefined;
+  /** Endpoints under active health checks, with their state. */
+  health(): readonly HealthSnapshot[];
   /** Graceful close: stop accepting, let in-flight requests finish (bounded), close pools. */
   close(): Promise<void>;
 }
@@ -51,6 +57,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
   const limits = resolveLimits(options.limits);
   const pools = new UpstreamPools(limits, logger);
   const listeners = new ListenerManager(limits, logger);
+  const checker = new HealthChecker(logger);
   let current: CompiledTable | undefined;
   let lastResult: ApplyResult | undefined;
   let chain: Promise<unknown> = Promise.resolve();
@@ -78,6 +85,11 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
         listeners: table.listeners.map((l) => ({ id: l.id, bound: false, error: `table rejected: ${message}` })),
       };
     }
+    // Probes follow the table: new checks start, ones it no longer uses stop.
+    for (const [id, health] of checker.sync(table.backends)) {
+      const b = compiled.backends.get(id);
+      if (b !== undefined) b.endpoints.health = health;
+    }
     const results = await listeners.apply(compiled);
     current = compiled;
     pools.retain(compiled.poolKeys);
@@ -95,9 +107,11 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     current() {
       return current?.source;
     },
+    health: () => checker.snapshot(),
     async close() {
       await chain;
       closed = true;
+      checker.close();
       await listeners.closeAll();
       await pools.closeAll();
     },

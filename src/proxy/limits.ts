@@ -39,6 +39,13 @@ export interface ProxyLimits {
   readonly upstreamKeepAliveTimeoutMs: number;
   /** Max bytes of request body buffered for a mirror before the mirror copy is abandoned. */
   readonly maxMirrorBufferBytes: number;
+  /**
+   * A UDP client session (client address and port → one backend endpoint) is forgotten after
+   * this long without a datagram either way; the client's next datagram starts a new one.
+   */
+  readonly udpSessionIdleTimeoutMs: number;
+  /** UDP client sessions per socket; datagrams of new clients beyond it are dropped. */
+  readonly maxUdpSessions: number;
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
@@ -57,6 +64,8 @@ export const DEFAULT_LIMITS: ProxyLimits = Object.freeze({
   upstreamConnectTimeoutMs: 5_000,
   upstreamKeepAliveTimeoutMs: 4_000,
   maxMirrorBufferBytes: 1024 * 1024,
+  udpSessionIdleTimeoutMs: 60_000,
+  maxUdpSessions: 16_384,
 });
 
 /** Merge user overrides over the defaults; non-finite or negative values fall back to the default. */

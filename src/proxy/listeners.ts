@@ -22,10 +22,12 @@ import type { ProxyLimits } from './limits.ts';
 import type { ProxyLogger } from './logger.ts';
 import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
 import { sniffH2c } from './sniff-h2c.ts';
-import { buildTlsState, SecureContextCache, type TlsState } from './tls.ts';
+import { buildTlsState, contextOptions, SecureContextCache, type TlsState } from './tls.ts';
+import { verifyClientCertificate } from './client-verify.ts';
+import { DatagramBinding, StreamBinding, type SocketBinding } from './stream-listeners.ts';
 import { handleUpgrade, isWebSocketUpgrade } from './websocket.ts';
 
-class Binding implements BindingState {
+class Binding implements BindingState, SocketBinding {
   listener: CompiledListener;
   readonly secure: boolean;
   closing = false;
@@ -59,8 +61,16 @@ class Binding implements BindingState {
         ALPNProtocols: ['h2', 'http/1.1'],
         minVersion: 'TLSv1.2',
         handshakeTimeout: limits.headersTimeoutMs,
+        // Client certificates (when a listener validates them) are checked per Gateway
+        // listener after the handshake, since listeners with and without validation can
+        // share this socket.
+        rejectUnauthorized: false,
       });
       tlsServer.on('secureConnection', (socket: TLSSocket) => {
+        if (!this.clientAllowed(socket)) {
+          socket.destroy();
+          return;
+        }
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
         else this.h1.emit('connection', socket);
       });
@@ -86,6 +96,25 @@ class Binding implements BindingState {
     }
   }
 
+  /**
+   * Gateway API frontend validation: the listener the handshake selected (SNI, else the default
+   * context's) with mode AllowValidOnly admits only a client whose certificate verified against
+   * its CA; AllowInsecureFallback admits every client.
+   */
+  clientAllowed(socket: TLSSocket): boolean {
+    const tls = this.tls;
+    if (tls === undefined || tls.validation.size === 0) return true;
+    const sni = socket.servername;
+    const selected = typeof sni === 'string' && sni !== '' ? this.listener.selectGatewayListener(sni) : undefined;
+    const id = selected !== undefined && tls.byListener.has(selected) ? selected : tls.fallbackId;
+    const v = id === undefined ? undefined : tls.validation.get(id);
+    if (v === undefined || v.mode === 'AllowInsecureFallback') return true;
+    const err = verifyClientCertificate(socket, v.cas);
+    if (err === undefined) return true;
+    this.logger.debug({ listener: this.key, gatewayListener: id, err }, 'client certificate rejected');
+    return false;
+  }
+
   track(socket: Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
@@ -99,24 +128,23 @@ class Binding implements BindingState {
     const first = l.gatewayListeners.find((gl) => this.tls!.byListener.has(gl.id));
     const certs = first?.certificates;
     const key = certs === undefined ? undefined : certs.map((c) => c.id + c.certPem.length + c.certPem.slice(-64)).join('|');
+    const server = this.server as TlsServer & { requestCert: boolean };
     if (certs !== undefined && key !== this.defaultContextKey) {
       try {
-        (this.server as TlsServer).setSecureContext({
-          cert: certs.map((c) => c.certPem),
-          key: certs.map((c) => c.keyPem),
-            minVersion: 'TLSv1.2',
-        });
+        server.setSecureContext(contextOptions(certs));
         this.defaultContextKey = key;
       } catch {
-        const c0 = certs[0]!;
         try {
-          (this.server as TlsServer).setSecureContext({ cert: c0.certPem, key: c0.keyPem, minVersion: 'TLSv1.2' });
+          server.setSecureContext(contextOptions(certs.slice(0, 1)));
           this.defaultContextKey = key;
         } catch (err) {
           this.logger.warn({ listener: this.key, err: (err as Error).message }, 'default certificate rejected');
         }
       }
     }
+    // Read by node:tls for each new connection: ask for client certificates only on sockets
+    // where some listener validates them (a request makes browsers show a certificate picker).
+    server.requestCert = this.tls.validation.size > 0;
   }
 
   listen(): Promise<void> {
@@ -226,7 +254,7 @@ function createH2Server(b: Binding): Http2Server {
 }
 
 export class ListenerManager {
-  readonly #bindings = new Map<string, Binding>();
+  readonly #bindings = new Map<string, SocketBinding>();
   readonly #draining = new Set<Promise<void>>();
   readonly #limits: ProxyLimits;
   readonly #logger: ProxyLogger;
@@ -238,7 +266,7 @@ export class ListenerManager {
   }
 
   async apply(table: CompiledTable): Promise<ListenerApplyResult[]> {
-    const removed: Binding[] = [];
+    const removed: SocketBinding[] = [];
     for (const [key, b] of this.#bindings) {
       if (!table.listeners.has(key)) {
         this.#bindings.delete(key);
@@ -253,7 +281,7 @@ export class ListenerManager {
     const errors = new Map<string, string>();
     for (const [key, cl] of table.listeners) {
       if (this.#bindings.has(key)) continue;
-      const b = new Binding(cl, this.#limits, this.#logger);
+      const b = createBinding(cl, this.#limits, this.#logger);
       b.updateTls(this.#contexts);
       try {
         await listenWithRetry(b);
@@ -293,7 +321,7 @@ export class ListenerManager {
     return results;
   }
 
-  #drain(b: Binding): void {
+  #drain(b: SocketBinding): void {
     const p = b.drain().finally(() => this.#draining.delete(p));
     this.#draining.add(p);
   }
@@ -305,8 +333,18 @@ export class ListenerManager {
   }
 }
 
+/** HTTP(S) sockets serve requests; TLS, TCP and UDP sockets forward streams (stream-listeners.ts). */
+function createBinding(cl: CompiledListener, limits: ProxyLimits, logger: ProxyLogger): SocketBinding {
+  switch (cl.source.protocol) {
+    case 'TLS':
+    case 'TCP': return new StreamBinding(cl, limits, logger);
+    case 'UDP': return new DatagramBinding(cl, limits, logger);
+    default: return new Binding(cl, limits, logger);
+  }
+}
+
 /** EADDRINUSE right after a removed socket on the same port closed is transient: retry briefly. */
-async function listenWithRetry(b: Binding): Promise<void> {
+async function listenWithRetry(b: SocketBinding): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await b.listen();

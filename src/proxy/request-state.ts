@@ -112,7 +112,13 @@ export class RequestState implements PluginRequest {
       // Gateway API: a request whose Host belongs to another listener than the one the TLS
       // handshake (SNI) selected is misdirected (RFC 9110 15.5.20), even if we could serve it.
       const sni = (req.socket as TLSSocket).servername;
-      if (typeof sni === 'string' && sni !== '' && cl.selectGatewayListener(sni) !== vh.listenerId) return 'MISDIRECTED';
+      if (typeof sni === 'string' && sni !== '') {
+        if (cl.selectGatewayListener(sni) !== vh.listenerId) return 'MISDIRECTED';
+      } else if (b.tls !== undefined && b.tls.validation.size > 0 && b.tls.fallbackId !== vh.listenerId && b.tls.validation.has(vh.listenerId)) {
+        // Without SNI the handshake used the default listener's context: its client certificate
+        // check says nothing about a listener that validates clients with another CA.
+        return 'MISDIRECTED';
+      }
     }
     let target = req.url ?? '';
     if (target.charCodeAt(0) !== 47) {

@@ -24,6 +24,8 @@ import type { PluginRuntime } from '../plugins/index.ts';
 import { normalisePath } from './path-normalise.ts';
 import { poolKey, type UpstreamPool, type UpstreamPools } from './upstream.ts';
 import type { RouteIndex, TrieNode } from './route-index.ts';
+import { backendTlsKey } from './backend-tls.ts';
+import type { CompiledStreams } from './stream-router.ts';
 
 export interface CompiledEndpoint {
   readonly address: string;
@@ -217,6 +219,8 @@ export class CompiledListener {
   readonly sniExact = new Map<string, string>();
   readonly sniWildcard = new Map<string, string>();
   sniCatchAll: string | undefined;
+  /** TLS, TCP and UDP sockets: their stream routes (IR Listener.streamRoutes). */
+  streams: CompiledStreams | undefined;
 
   constructor(l: Listener, vhosts: readonly CompiledVirtualHost[]) {
     this.id = l.id;
@@ -286,10 +290,11 @@ export interface CompiledTable {
 }
 
 export function compileBackend(b: Backend, pools: UpstreamPools, poolKeys: Set<string>): CompiledBackend {
+  const tlsKey = backendTlsKey(b.tls);
   const eps = b.endpoints.map((ep) => {
-    const key = poolKey(b.protocol, ep);
+    const key = poolKey(b.protocol, ep) + tlsKey;
     poolKeys.add(key);
-    return { address: ep.address, port: ep.port, key, pool: pools.acquire(b.protocol, ep) };
+    return { address: ep.address, port: ep.port, key, pool: pools.acquire(b.protocol, ep, b.tls) };
   });
   return { id: b.id, protocol: b.protocol, endpoints: new RoundRobin(eps) };
 }

@@ -1,4 +1,4 @@
-import { emptyResources, type Resources } from '../translate/resources.ts';
+import { RESOURCE_LISTS, type Resources } from '../translate/resources.ts';
 import type { ConfigError } from './config-error.ts';
 import type { KindInfo } from './validate-document.ts';
 
@@ -62,6 +62,9 @@ function prepare(located: readonly LocatedObject[], byObject: WeakMap<object, Pr
   });
 }
 
+/** Shared by every list without objects. */
+const NONE: readonly Record<string, unknown>[] = Object.freeze([]);
+
 const bySortKey = (a: Prepared, b: Prepared): number => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0);
 
 /** A valid build (no duplicates), kept to patch the next one. */
@@ -105,8 +108,8 @@ export function createResourceBuilder(): ResourceBuilder {
   }
 
   function assemble(objects: ReadonlyMap<string, readonly Record<string, unknown>[]>, namespaceUse: ReadonlyMap<string, number>): Resources {
-    const resources = emptyResources() as unknown as Record<string, unknown>;
-    for (const [name, list] of objects) resources[name] = list;
+    const resources: Record<string, unknown> = {};
+    for (const name of RESOURCE_LISTS) resources[name] = objects.get(name) ?? NONE;
     const extra = implicit(namespaceUse, objects.get('namespaces') ?? []);
     if (extra.length > 0) {
       resources.namespaces = [...(objects.get('namespaces') ?? []), ...extra].sort((a, b) => {

@@ -2,11 +2,17 @@ import { GatewayClass } from '@kubernetes-models/gateway-api/gateway.networking.
 import { Gateway } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/Gateway';
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { GRPCRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/GRPCRoute';
+import { TLSRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/TLSRoute';
+import { TCPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/TCPRoute';
+import { UDPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1alpha2/UDPRoute';
 import { ReferenceGrant } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ReferenceGrant';
+import { ListenerSet } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/ListenerSet';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Service } from 'kubernetes-models/v1/Service';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { EndpointSlice } from 'kubernetes-models/discovery.k8s.io/v1/EndpointSlice';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { BackendTLSPolicy } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/BackendTLSPolicy';
 import { isObject } from './parse-documents.ts';
 import { validateFluxgateObject } from '../plugins/crds/validate.ts';
 
@@ -24,17 +30,40 @@ function fluxgateModel(kind: string): new (o: never) => { validate(): void } {
   };
 }
 
+/**
+ * The models know TCPRoute and UDPRoute only as v1alpha2, whose schema v1 kept: check the
+ * object under that apiVersion.
+ */
+function asAlpha2(model: new (o: never) => { validate(): void }): new (o: never) => { validate(): void } {
+  return class {
+    readonly inner: { validate(): void };
+    constructor(o: never) {
+      this.inner = new model({ ...(o as object), apiVersion: 'gateway.networking.k8s.io/v1alpha2' } as never);
+    }
+    validate(): void {
+      this.inner.validate();
+    }
+  };
+}
+
 /** The kinds standalone mode reads, keyed by `group/kind`, with their schema-checking model. */
 const KINDS = {
   'gateway.networking.k8s.io/GatewayClass': { model: GatewayClass, list: 'gatewayClasses', namespaced: false },
   'gateway.networking.k8s.io/Gateway': { model: Gateway, list: 'gateways', namespaced: true },
   'gateway.networking.k8s.io/HTTPRoute': { model: HTTPRoute, list: 'httpRoutes', namespaced: true },
   'gateway.networking.k8s.io/GRPCRoute': { model: GRPCRoute, list: 'grpcRoutes', namespaced: true },
+  'gateway.networking.k8s.io/TLSRoute': { model: TLSRoute, list: 'tlsRoutes', namespaced: true },
+  'gateway.networking.k8s.io/TCPRoute': { model: asAlpha2(TCPRoute), list: 'tcpRoutes', namespaced: true },
+  'gateway.networking.k8s.io/UDPRoute': { model: asAlpha2(UDPRoute), list: 'udpRoutes', namespaced: true },
   'gateway.networking.k8s.io/ReferenceGrant': { model: ReferenceGrant, list: 'referenceGrants', namespaced: true },
+  'gateway.networking.k8s.io/ListenerSet': { model: ListenerSet, list: 'listenerSets', namespaced: true },
   '/Namespace': { model: Namespace, list: 'namespaces', namespaced: false },
   '/Service': { model: Service, list: 'services', namespaced: true },
   '/Secret': { model: Secret, list: 'secrets', namespaced: true },
   'discovery.k8s.io/EndpointSlice': { model: EndpointSlice, list: 'endpointSlices', namespaced: true },
+  // CA bundles (key ca.crt) for client certificate validation and BackendTLSPolicy.
+  '/ConfigMap': { model: ConfigMap, list: 'configMaps', namespaced: true },
+  'gateway.networking.k8s.io/BackendTLSPolicy': { model: BackendTLSPolicy, list: 'backendTLSPolicies', namespaced: true },
   'fluxgate.io/TrafficPolicy': { model: fluxgateModel('TrafficPolicy'), list: 'trafficPolicies', namespaced: true },
   'fluxgate.io/AuthPolicy': { model: fluxgateModel('AuthPolicy'), list: 'authPolicies', namespaced: true },
   'fluxgate.io/Consumer': { model: fluxgateModel('Consumer'), list: 'consumers', namespaced: true },
@@ -48,6 +77,13 @@ const VERSIONS: Record<string, readonly string[]> = {
   '': ['v1'],
   'discovery.k8s.io': ['v1'],
   'fluxgate.io': ['v1alpha1'],
+};
+
+/** Kinds that older clusters and documents still spell with an alpha version of the same shape. */
+const KIND_VERSIONS: Record<string, readonly string[]> = {
+  'gateway.networking.k8s.io/TLSRoute': ['v1', 'v1alpha3', 'v1alpha2'],
+  'gateway.networking.k8s.io/TCPRoute': ['v1', 'v1alpha2'],
+  'gateway.networking.k8s.io/UDPRoute': ['v1', 'v1alpha2'],
 };
 
 export interface FieldError {
@@ -81,8 +117,9 @@ export function validateDocument(value: unknown): Validated {
   if (info === undefined) {
     return fail('kind', 'kind', `unsupported kind "${kind}" of "${apiVersion}" (supported: ${supportedKinds()})`);
   }
-  if (!(VERSIONS[group] ?? []).includes(version)) {
-    return fail('kind', 'apiVersion', `unsupported version "${apiVersion}" for ${kind} (supported: ${(VERSIONS[group] ?? []).map((v) => (group ? `${group}/${v}` : v)).join(', ')})`);
+  const versions = KIND_VERSIONS[`${group}/${kind}`] ?? VERSIONS[group] ?? [];
+  if (!versions.includes(version)) {
+    return fail('kind', 'apiVersion', `unsupported version "${apiVersion}" for ${kind} (supported: ${versions.map((v) => (group ? `${group}/${v}` : v)).join(', ')})`);
   }
   const metadata = isObject(value.metadata) ? value.metadata : undefined;
   const name = metadata?.name;

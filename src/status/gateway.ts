@@ -5,7 +5,7 @@ import { condition, type ConditionInput } from './conditions.ts';
 export type GatewayConditionType = 'Accepted' | 'Programmed';
 export type GatewayReason =
   | 'Accepted' | 'ListenersNotValid' | 'Invalid' | 'NotReconciled' | 'UnsupportedAddress' | 'Pending'
-  | 'Programmed' | 'NoResources' | 'AddressNotAssigned' | 'AddressNotUsable';
+  | 'Programmed' | 'NoResources' | 'AddressNotAssigned' | 'AddressNotUsable' | 'InvalidParameters';
 type G = ConditionInput<GatewayConditionType, GatewayReason>;
 
 export type ListenerConditionType = 'Accepted' | 'Conflicted' | 'ResolvedRefs' | 'Programmed';
@@ -28,6 +28,10 @@ export function gatewayNoValidListeners(message: string): G {
 }
 export function gatewayUnsupportedAddress(message: string): G {
   return condition('Accepted', 'False', 'UnsupportedAddress', message);
+}
+/** Gateway API: spec.infrastructure.parametersRef missing, unsupported or malformed. */
+export function gatewayInvalidParameters(message: string): G {
+  return condition('Accepted', 'False', 'InvalidParameters', message);
 }
 export function gatewayProgrammedPending(message = 'Waiting for the proxy to apply the configuration'): G {
   return condition('Programmed', 'False', 'Pending', message);

@@ -10,3 +10,4 @@ export * from './conditions.ts';
 export * from './gateway-class.ts';
 export * from './gateway.ts';
 export * from './route.ts';
+export * from './tls.ts';

@@ -1,5 +1,5 @@
 // Route parent conditions (Gateway API v1 RouteConditionType / RouteConditionReason), shared by
-// HTTPRoute and GRPCRoute.
+// every route kind (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute, UDPRoute).
 import { condition, type ConditionInput } from './conditions.ts';
 
 export type RouteConditionType = 'Accepted' | 'ResolvedRefs' | 'PartiallyInvalid';

@@ -2,6 +2,7 @@
 // configuration is live in the data plane, so only the proxy can say so).
 import type { ApplyResult, ListenerApplyResult, RoutingTable } from '../ir/index.ts';
 import * as st from '../status/index.ts';
+import * as lst from '../status/listener-set.ts';
 import { mergeConditions, type Condition, type ConditionInput } from '../status/index.ts';
 import { compareStrings, obj, str } from './safe.ts';
 import type { ObjectStatus } from './types.ts';
@@ -34,7 +35,9 @@ export function withApplyResult(statuses: readonly ObjectStatus[], table: Routin
   }
 
   return statuses.map((s) => {
-    if (s.kind !== 'Gateway') return s;
+    // ListenerSet listeners bind on their Gateway's sockets (GEP-1713): same per-listener rules.
+    if (s.kind !== 'Gateway' && s.kind !== 'ListenerSet') return s;
+    const isSet = s.kind === 'ListenerSet';
     const status = obj(s.status) as unknown as GatewayStatusLike | undefined;
     if (!status || !Array.isArray(status.listeners) || !Array.isArray(status.conditions)) return s;
     const gen = generationOfConditions(status.conditions);
@@ -49,7 +52,7 @@ export function withApplyResult(statuses: readonly ObjectStatus[], table: Routin
     const bindErrors: string[] = [];
     let programmed = 0;
     const listeners = status.listeners.map((ls) => {
-      const id = `listener/${s.namespace ?? ''}/${s.name}/${str(ls.name) ?? ''}`;
+      const id = `${isSet ? 'listenerset' : 'listener'}/${s.namespace ?? ''}/${s.name}/${str(ls.name) ?? ''}`;
       const sockets = bySocket.get(id);
       if (!sockets) return ls; // not in the table: translate() already said Programmed=False/Invalid
       const extra: ConditionInput[] = [];
@@ -92,6 +95,15 @@ export function withApplyResult(statuses: readonly ObjectStatus[], table: Routin
     // taken): Gateway API AddressNotUsable, naming the address.
     const unusable = [...perAddress].filter(([, a]) => a.bound === 0).sort(([a], [b]) => compareStrings(a, b))
       .map(([address, a]) => `${address === '' ? 'all interfaces' : address} cannot be used: ${[...new Set(a.errors)].join('; ')}`);
+    if (isSet) {
+      const setExtra: ConditionInput[] = [];
+      if (isTrue(status.conditions, 'Accepted')) {
+        if (!current) setExtra.push(lst.listenerSetProgrammedPending(`Waiting for the proxy to apply version ${table.version.slice(0, 12)}`));
+        else if (programmed > 0) setExtra.push(lst.listenerSetProgrammed());
+        else setExtra.push(lst.listenerSetNotProgrammed('No listener is programmed; see the listener conditions'));
+      }
+      return { ...s, status: { ...status, conditions: mergeConditions([...status.conditions, ...setExtra], gen), listeners } };
+    }
     const extra: ConditionInput[] = [];
     if (isTrue(status.conditions, 'Accepted')) {
       if (!current) extra.push(st.gatewayProgrammedPending(`Waiting for the proxy to apply version ${table.version.slice(0, 12)}`));

@@ -7,6 +7,7 @@ import type { Graph } from './graph.ts';
 import { routeHostnamesOnListener } from './hostnames.ts';
 import { selectorMatches } from './label-selector.ts';
 import type { GatewayInfo, ListenerInfo, RouteKind } from './listeners.ts';
+import { listenerNamespace, type ListenerSetIndex } from './listener-sets.ts';
 import { GATEWAY_GROUP } from './reference-grants.ts';
 import { indexed, int, obj, str, strs, type Obj } from './safe.ts';
 
@@ -17,7 +18,11 @@ export interface ListenerAttachment {
 }
 
 export interface ParentAttachment {
-  /** The parentRef exactly as the user wrote it (echoed in RouteParentStatus.parentRef). */
+  /**
+   * The parentRef as the user wrote it, with the namespace filled in (the route's, when
+   * omitted), echoed in RouteParentStatus.parentRef: the conformance suite requires the
+   * namespace there (ListenerSetRouteStatusScopedToParentRef, TCPRoute parentRef tests).
+   */
   readonly parentRef: Obj;
   readonly gateway: GatewayInfo;
   /** Listeners that accepted the route with at least one hostname in common. */
@@ -32,7 +37,8 @@ export function namespaceAllowed(graph: Graph, listener: ListenerInfo, routeNs: 
   const from = str(namespaces?.from) ?? 'Same';
   switch (from) {
     case 'All': return true;
-    case 'Same': return routeNs === listener.gateway.meta.namespace;
+    // A ListenerSet's listener: its own namespace (GEP-1713).
+    case 'Same': return routeNs === listenerNamespace(listener);
     case 'Selector': return selectorMatches(namespaces?.selector, graph.namespaceLabels(routeNs));
     default: return false;
   }
@@ -53,27 +59,54 @@ export function attachRoute(
   graph: Graph, gateways: ReadonlyMap<string, GatewayInfo>, route: unknown, kind: RouteKind, routeNs: string, routeKey: string,
   /** Receives every listener whose attachedRoutes this route counts in (for replay from a cache). */
   countedOn?: ListenerInfo[],
+  /** Our ListenerSets by `<ns>/<name>`, for parentRefs of kind ListenerSet. */
+  listenerSets?: ListenerSetIndex,
 ): ParentAttachment[] {
   const spec = obj(obj(route)?.spec);
   const routeHostnames = [...new Set(strs(spec?.hostnames).map((h) => h.toLowerCase()))];
   const seen = new Set<string>();
   const out: ParentAttachment[] = [];
   for (const [p] of indexed(spec?.parentRefs)) {
-    if ((str(p.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP || (str(p.kind) ?? 'Gateway') !== 'Gateway') continue;
-    const gw = gateways.get(`${str(p.namespace) ?? routeNs}/${str(p.name) ?? ''}`);
+    if ((str(p.group) ?? GATEWAY_GROUP) !== GATEWAY_GROUP) continue;
+    const echoed: Obj = str(p.namespace) === undefined ? { ...p, namespace: routeNs } : p;
+    const parentKind = str(p.kind) ?? 'Gateway';
+    const parentName = `${str(p.namespace) ?? routeNs}/${str(p.name) ?? ''}`;
+    let gw: GatewayInfo | undefined;
+    let candidates: readonly ListenerInfo[];
+    let what: string;
+    if (parentKind === 'Gateway') {
+      gw = gateways.get(parentName);
+      // A Gateway parentRef reaches the Gateway's own listeners only, never its ListenerSets'.
+      candidates = gw?.listeners ?? [];
+      what = `Gateway ${parentName}`;
+    } else if (parentKind === 'ListenerSet') {
+      const set = listenerSets?.get(parentName);
+      gw = set?.gateway;
+      candidates = set?.listeners ?? [];
+      what = `ListenerSet ${parentName}`;
+      if (set?.rejection) {
+        const k = parentKey(p, routeNs);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push({ parentRef: echoed, gateway: set.gateway, listeners: [], failure: st.routeNotAllowedByListeners(`${what} is not attached to its Gateway: ${set.rejection.message}`) });
+        continue;
+      }
+    } else {
+      continue;
+    }
     if (!gw) continue;
     const k = parentKey(p, routeNs);
     if (seen.has(k)) continue;
     seen.add(k);
     const sectionName = str(p.sectionName);
     const port = int(p.port);
-    const selected = gw.listeners.filter((l) =>
+    const selected = candidates.filter((l) =>
       (sectionName === undefined || l.name === sectionName) && (port === undefined || l.port === port));
     if (selected.length === 0) {
-      const what = [sectionName !== undefined ? `sectionName "${sectionName}"` : '', port !== undefined ? `port ${port}` : '']
+      const which = [sectionName !== undefined ? `sectionName "${sectionName}"` : '', port !== undefined ? `port ${port}` : '']
         .filter(Boolean).join(' and ');
-      out.push({ parentRef: p, gateway: gw, listeners: [],
-        failure: st.routeNoMatchingParent(`Gateway ${gw.meta.namespace}/${gw.meta.name} has no listener with ${what || 'any name'}`) });
+      out.push({ parentRef: echoed, gateway: gw, listeners: [],
+        failure: st.routeNoMatchingParent(`${what} has no listener with ${which || 'any name'}`) });
       continue;
     }
     const attached: ListenerAttachment[] = [];
@@ -103,9 +136,9 @@ export function attachRoute(
     } else if (attached.length === 0) {
       // GEP-1364 / Gateway API HTTPRoute.hostnames: no intersecting hostname → not Accepted.
       failure = st.routeNoMatchingListenerHostname(
-        `no listener hostname of Gateway ${gw.meta.namespace}/${gw.meta.name} intersects spec.hostnames ${JSON.stringify(routeHostnames)}`);
+        `no listener hostname of ${what} intersects spec.hostnames ${JSON.stringify(routeHostnames)}`);
     }
-    out.push({ parentRef: p, gateway: gw, listeners: attached, failure });
+    out.push({ parentRef: echoed, gateway: gw, listeners: attached, failure });
   }
   return out;
 }

@@ -6,6 +6,7 @@ import { condition, mergeConditions, type ConditionInput } from '../status/index
 import type { ParentAttachment } from './attach.ts';
 import type { GatewayInfo, ListenerInfo } from './listeners.ts';
 import { serves } from './listeners.ts';
+import { insecureFrontendValidation } from './frontend-tls.ts';
 import type { RefFailure } from './backends.ts';
 import type { RuleOutput } from './rules.ts';
 import { meta, type Meta } from './safe.ts';
@@ -30,6 +31,10 @@ function describe(l: ListenerInfo): string {
   return `listener "${l.name}" (spec.listeners[${l.index}])`;
 }
 
+function optional<T>(x: T | undefined): T[] {
+  return x === undefined ? [] : [x];
+}
+
 export function gatewayStatus(g: GatewayInfo): ObjectStatus {
   const invalid = g.listeners.filter((l) => !listenerIsValid(l));
   const failures: ConditionInput[] = [...g.failures];
@@ -45,7 +50,7 @@ export function gatewayStatus(g: GatewayInfo): ObjectStatus {
   return {
     apiVersion: CONTROLLER_API_VERSION, kind: 'Gateway', namespace: g.meta.namespace, name: g.meta.name,
     status: {
-      conditions: mergeConditions([st.gatewayAccepted(), programmed, ...failures], gen),
+      conditions: mergeConditions([st.gatewayAccepted(), programmed, ...failures, ...optional(insecureFrontendValidation(g.gateway)), ...optional(g.backendTls?.condition)], gen),
       listeners: g.listeners.map((l) => ({
         name: l.name,
         supportedKinds: l.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),

@@ -1,7 +1,7 @@
 // Builds the RoutingTable: one IR Listener per socket (address, port), virtual hosts per
 // hostname with Gateway API listener isolation, routes in precedence order, and the backends
 // those routes use.
-import type { Backend, GatewayListener, Listener, ListenerProtocol, Route, RoutingTable, VirtualHost } from '../ir/index.ts';
+import type { Backend, GatewayListener, HealthCheck, Listener, ListenerProtocol, Route, RoutingTable, VirtualHost } from '../ir/index.ts';
 import { buildBackend, type BackendSource } from './backends.ts';
 import { canonicalJson, sha256Hex } from './canonical-json.ts';
 import type { Graph } from './graph.ts';
@@ -39,7 +39,7 @@ export function moreSpecificListener(a: ListenerInfo, b: ListenerInfo): Listener
 }
 
 function addToSocket(sockets: Map<string, SocketDraft>, address: string, l: ListenerInfo): void {
-  const id = socketId(address, l.port);
+  const id = socketId(address, l.port, l.protocol);
   let s = sockets.get(id);
   if (!s) {
     s = { address, port: l.port, protocol: l.protocol as ListenerProtocol, listeners: [], vhosts: new Map() };
@@ -103,7 +103,12 @@ export interface TableState {
   /** By `<socket id>|<hostname>`. */
   readonly vhosts: ReadonlyMap<string, VhostState>;
   readonly backendUse: ReadonlyMap<string, BackendUse>;
+  /** The health check each backend gets (patch-table.ts leaves changes of these to buildTable). */
+  readonly healthChecks: ReadonlyMap<string, HealthCheckRef>;
 }
+
+/** A route's health check attachment (policy-routes.ts). */
+export interface HealthCheckRef { readonly id: string; readonly config: unknown }
 
 export function vhostKey(socket: string, hostname: string): string {
   return `${socket}|${hostname}`;
@@ -122,25 +127,29 @@ export function buildTable(
   for (const p of placements) {
     if (!serves(p.listener)) continue;
     for (const address of p.listener.gateway.addresses) {
-      const s = sockets.get(socketId(address, p.listener.port));
+      const s = sockets.get(socketId(address, p.listener.port, p.listener.protocol));
       if (s) place(s, p);
     }
   }
 
   const previous = cache?.table;
   const backendUse = new Map<string, BackendUse>();
+  const healthChecks = new Map<string, HealthCheckRef>();
   const tableListeners: Listener[] = [];
   const drafts: { listener: Listener; vhosts: Omit<VhostState, 'listenerPos'>[] }[] = [];
   for (const [id, s] of sockets) {
     const gatewayListeners: GatewayListener[] = s.listeners
-      .map((l) => ({ id: l.id, hostname: l.hostname, certificates: l.certificates }))
+      .map((l) => ({ id: l.id, hostname: l.hostname, certificates: l.certificates, ...(l.clientValidation ? { clientValidation: l.clientValidation } : {}) }))
       .sort((a, b) => compareStrings(a.id, b.id));
     const states: Omit<VhostState, 'listenerPos'>[] = [];
     const virtualHosts: VirtualHost[] = [...s.vhosts.entries()]
       .sort(([a], [b]) => compareHostnameSpecificity(a, b))
       .map(([hostname, v], vhostPos) => {
         const routes = orderRoutes(v.routes, previous?.vhosts.get(vhostKey(id, hostname))?.ordered);
-        for (const r of routes) useBackends(backendUse, r, 1);
+        for (const r of routes) {
+          useBackends(backendUse, r, 1);
+          if (r.healthCheck !== undefined) noteHealthCheck(healthChecks, r.route, r.healthCheck);
+        }
         const vhost: VirtualHost = { id: `vhost/${v.owner.id}/${hostname}`, hostname, listenerId: v.owner.id, routes: routes.map((r) => r.route) };
         const hashes = routes.map((r) => routeHash(r.route, cache));
         noteVhostHash(vhost, hashes, cache);
@@ -153,7 +162,7 @@ export function buildTable(
   }
   tableListeners.sort((a, b) => compareStrings(a.address, b.address) || a.port - b.port);
 
-  const table = assembleTable(graph, tableListeners, backendUse, sources, cache);
+  const table = assembleTable(graph, tableListeners, backendUse, healthChecks, sources, cache);
   if (cache !== undefined) {
     const position = new Map(tableListeners.map((l, i) => [l, i]));
     const vhosts = new Map<string, VhostState>();
@@ -161,7 +170,7 @@ export function buildTable(
       const listenerPos = position.get(d.listener)!;
       for (const v of d.vhosts) vhosts.set(vhostKey(v.socket, d.listener.virtualHosts[v.vhostPos]!.hostname), { ...v, listenerPos });
     }
-    cache.table = { table, sockets: new Map([...sockets].map(([id, s]) => [id, s.listeners])), vhosts, backendUse };
+    cache.table = { table, sockets: new Map([...sockets].map(([id, s]) => [id, s.listeners])), vhosts, backendUse, healthChecks };
   }
   return table;
 }
@@ -177,33 +186,56 @@ export function useBackends(use: Map<string, BackendUse>, r: PlacedRoute, delta:
   }
 }
 
-/** The backends in use, sorted by id: gRPC ones forced to h2c. */
-export function backendsInUse(graph: Graph, use: ReadonlyMap<string, BackendUse>, sources: ReadonlyMap<string, BackendSource>, cache: CacheState | undefined): Backend[] {
+/** The backends in use, sorted by id: gRPC ones forced to h2c, with their health checks. */
+export function backendsInUse(
+  graph: Graph, use: ReadonlyMap<string, BackendUse>, healthChecks: ReadonlyMap<string, HealthCheckRef>,
+  sources: ReadonlyMap<string, BackendSource>, cache: CacheState | undefined,
+): Backend[] {
   return [...use.keys()].sort(compareStrings).flatMap((id) => {
     const src = sources.get(id);
-    return src ? [memoBackend(graph, src, use.get(id)!.grpc > 0, cache)] : [];
+    return src ? [memoBackend(graph, src, use.get(id)!.grpc > 0, healthChecks.get(id), cache)] : [];
   });
 }
 
+/**
+ * A backend is one set of endpoints, whichever route sends to it, so it gets one health check:
+ * when policies on two routes of one backend disagree, the attachment id that sorts first wins
+ * (deterministic; the README says to give a shared backend one policy).
+ */
+function noteHealthCheck(out: Map<string, HealthCheckRef>, route: Route, hc: HealthCheckRef): void {
+  for (const b of route.backendRefs) {
+    if (b.kind !== 'backend') continue;
+    const prev = out.get(b.backendId);
+    if (prev === undefined || compareStrings(hc.id, prev.id) < 0) out.set(b.backendId, hc);
+  }
+}
+
 export function assembleTable(
-  graph: Graph, listeners: readonly Listener[], use: ReadonlyMap<string, BackendUse>, sources: ReadonlyMap<string, BackendSource>,
-  cache: CacheState | undefined, backends: readonly Backend[] = backendsInUse(graph, use, sources, cache),
+  graph: Graph, listeners: readonly Listener[], use: ReadonlyMap<string, BackendUse>, healthChecks: ReadonlyMap<string, HealthCheckRef>,
+  sources: ReadonlyMap<string, BackendSource>, cache: CacheState | undefined,
+  backends: readonly Backend[] = backendsInUse(graph, use, healthChecks, sources, cache),
 ): RoutingTable {
   return { version: tableVersion(listeners, backends, cache), listeners, backends };
 }
 
-/** buildBackend, memoised in the cache (reset whenever the context changes). */
-function memoBackend(graph: Graph, src: BackendSource, forceH2c: boolean, cache: CacheState | undefined): Backend {
-  if (cache === undefined) return buildBackend(graph, src, forceH2c);
+/**
+ * buildBackend (with the health check, if any), memoised in the cache (reset whenever the
+ * context changes): the same IR object for an unchanged backend lets the proxy keep what it
+ * compiled for it and for the routes that use it.
+ */
+function memoBackend(graph: Graph, src: BackendSource, forceH2c: boolean, hc: HealthCheckRef | undefined, cache: CacheState | undefined): Backend {
+  const make = (): Backend => {
+    const b = buildBackend(graph, src, forceH2c);
+    return hc === undefined ? b : { ...b, healthCheck: { id: hc.id, ...(hc.config as Omit<HealthCheck, 'id'>) } };
+  };
+  if (cache === undefined) return make();
   // Keyed by the Service port object: every route resolving this backend has its own
   // BackendSource, but they all point at the same port of the same (unchanged) Service.
   let m = cache.backends.get(src.servicePort);
-  if (m === undefined) cache.backends.set(src.servicePort, (m = {}));
-  const hit = (forceH2c ? m.forced : m.plain) as Backend | undefined;
-  if (hit !== undefined) return hit;
-  const b = buildBackend(graph, src, forceH2c);
-  if (forceH2c) m.forced = b;
-  else m.plain = b;
+  if (m === undefined) cache.backends.set(src.servicePort, (m = { plain: new Map(), forced: new Map() }));
+  const byCheck = (forceH2c ? m.forced : m.plain) as Map<unknown, Backend>;
+  let b = byCheck.get(hc);
+  if (b === undefined) byCheck.set(hc, (b = make()));
   return b;
 }
 

@@ -38,10 +38,10 @@ export interface CacheState extends TranslateCache {
   /** Content hash of IR routes, virtual hosts, listeners and backends. */
   readonly hashes: WeakMap<object, string>;
   /**
-   * IR backends by BackendSource's Service port object (h2c forced or not), valid while the context is the same: the
+   * IR backends by BackendSource's Service port object (h2c forced or not; by health check), valid while the context is the same: the
    * same object for an unchanged backend lets the proxy keep its compiled routes.
    */
-  backends: WeakMap<object, { forced?: unknown; plain?: unknown }>;
+  backends: WeakMap<object, { readonly forced: Map<unknown, unknown>; readonly plain: Map<unknown, unknown> }>;
 }
 
 export function createTranslateCache(): TranslateCache {
@@ -55,7 +55,7 @@ export function cacheState(cache: TranslateCache | undefined): CacheState | unde
     : undefined;
 }
 
-const CONTEXT_LISTS = ['gatewayClasses', 'gateways', 'referenceGrants', 'namespaces', 'services', 'endpointSlices', 'secrets', 'trafficPolicies', 'authPolicies', 'consumers'] as const;
+const CONTEXT_LISTS = ['gatewayClasses', 'gateways', 'referenceGrants', 'namespaces', 'services', 'endpointSlices', 'secrets', 'trafficPolicies', 'authPolicies', 'consumers', 'configMaps', 'backendTLSPolicies', 'listenerSets'] as const;
 
 export function contextOf(resources: Resources, options: TranslateOptions): ContextKey {
   return [

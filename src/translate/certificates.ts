@@ -21,11 +21,14 @@ function decode(value: unknown): string | undefined {
 
 export function resolveCertificates(graph: Graph, gateway: Gateway, tls: unknown, field: string): CertificateResolution {
   const gwNs = meta(gateway).namespace;
+  // A ListenerSet's listeners are validated with the set standing in for a Gateway: its own
+  // ReferenceGrants apply, not its parent's (GEP-1713).
+  const fromKind = str(obj(gateway)?.kind) === 'ListenerSet' ? 'ListenerSet' : 'Gateway';
   const certificates: Certificate[] = [];
   const failures: CertificateResolution['failures'][number][] = [];
   const refs = indexed(obj(tls)?.certificateRefs);
   if (refs.length === 0) {
-    failures.push({ reason: 'InvalidCertificateRef', message: `${field}.certificateRefs: an HTTPS listener needs at least one certificate` });
+    failures.push({ reason: 'InvalidCertificateRef', message: `${field}.certificateRefs: a listener that terminates TLS needs at least one certificate` });
   }
   for (const [ref, i] of refs) {
     const f = `${field}.certificateRefs[${i}]`;
@@ -38,7 +41,7 @@ export function resolveCertificates(graph: Graph, gateway: Gateway, tls: unknown
       continue;
     }
     // Gateway API: RefNotPermitted takes precedence; InvalidCertificateRef is only for allowed refs.
-    if (!referenceAllowed(graph.resources.referenceGrants, { group: GATEWAY_GROUP, kind: 'Gateway', namespace: gwNs }, { group: '', kind: 'Secret', namespace: ns, name })) {
+    if (!referenceAllowed(graph.resources.referenceGrants, { group: GATEWAY_GROUP, kind: fromKind, namespace: gwNs }, { group: '', kind: 'Secret', namespace: ns, name })) {
       failures.push({ reason: 'RefNotPermitted', message: `${f}: reference to Secret ${ns}/${name} is not permitted by any ReferenceGrant` });
       continue;
     }

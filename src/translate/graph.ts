@@ -1,6 +1,6 @@
 // Indexes over the full state, built once per translate() so later stages look objects up by
 // namespace and name instead of scanning lists.
-import type { Resources, Service, Secret, EndpointSlice, Gateway, GatewayClass } from './resources.ts';
+import { RESOURCE_LISTS, type Resources, type Service, type Secret, type EndpointSlice, type Gateway, type GatewayClass, type ConfigMap } from './resources.ts';
 import { canonicalJson } from './canonical-json.ts';
 import { compareStrings, meta, obj, str, type Meta } from './safe.ts';
 import type { PolicyIndex } from './policies.ts';
@@ -14,6 +14,7 @@ export interface Graph {
   readonly ourGateways: readonly Gateway[];
   readonly services: ReadonlyMap<string, Service>;
   readonly secrets: ReadonlyMap<string, Secret>;
+  readonly configMaps: ReadonlyMap<string, ConfigMap>;
   /** EndpointSlices by `<ns>/<service name>` (label kubernetes.io/service-name). */
   readonly endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   /** Namespace labels, including the implicit kubernetes.io/metadata.name. */
@@ -84,10 +85,10 @@ function compareMeta(a: Meta, b: Meta): number {
   return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
 }
 
-const LISTS = [
-  'gatewayClasses', 'gateways', 'httpRoutes', 'grpcRoutes', 'referenceGrants', 'namespaces', 'services', 'endpointSlices',
-  'secrets', 'trafficPolicies', 'authPolicies', 'consumers',
-] as const satisfies readonly (keyof Resources)[];
+const LISTS = RESOURCE_LISTS;
+// Fails to type-check when Resources gains a list that RESOURCE_LISTS does not name.
+const LISTS_COMPLETE: Exclude<keyof Resources, (typeof LISTS)[number]> extends never ? true : never = true;
+void LISTS_COMPLETE;
 
 /** Lists a previous sanitize() took as they were, by key: they make the next check cheaper. */
 export type SanitizeHints = ReadonlyMap<string, readonly unknown[]>;
@@ -144,6 +145,7 @@ export function buildGraph(resources: Resources, controllerName: string): Graph 
   return {
     resources, ourClasses, ourClassObjects, ourGateways,
     services: byKey(resources.services), secrets: byKey(resources.secrets), endpointSlices,
+    configMaps: byKey(resources.configMaps ?? []),
     namespaceLabels(ns) {
       // Standalone configs often omit Namespace objects; the API server always sets this label.
       return nsLabels.get(ns) ?? { 'kubernetes.io/metadata.name': ns };

@@ -11,4 +11,5 @@ export type { TranslateOptions, ObjectStatus, TranslateResult } from './types.ts
 export { translate } from './translate.ts';
 export { withApplyResult } from './apply-result.ts';
 export { createTranslateCache } from './cache.ts';
+export { admittedListenerSets } from './listener-sets.ts';
 export type { TranslateCache } from './cache.ts';

@@ -1,17 +1,31 @@
 // Gateway and listener validation: address, protocol, allowedRoutes kinds, certificates, and
 // conflicts between listeners that share a socket (address + port).
-import type { Certificate } from '../ir/index.ts';
+import type { Certificate, ClientValidation } from '../ir/index.ts';
 import * as st from '../status/index.ts';
 import type { ConditionInput } from '../status/index.ts';
+import { resolveGatewayBackendTls, type GatewayBackendTls } from './backend-tls.ts';
 import { resolveCertificates } from './certificates.ts';
+import { resolveFrontendValidation } from './frontend-tls.ts';
 import type { Graph } from './graph.ts';
 import { isValidHostname } from './hostnames.ts';
+import { validateInfrastructure } from './infrastructure.ts';
 import { GATEWAY_GROUP } from './reference-grants.ts';
 import type { Gateway } from './resources.ts';
 import { compareStrings, indexed, int, meta, obj, objs, str, type Meta, show } from './safe.ts';
 import type { TranslateOptions } from './types.ts';
 
-export type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+export type RouteKind = 'HTTPRoute' | 'GRPCRoute' | StreamRouteKind;
+/** Route kinds whose traffic is a byte stream (datagrams for UDPRoute), not HTTP requests. */
+export type StreamRouteKind = 'TLSRoute' | 'TCPRoute' | 'UDPRoute';
+
+export function isStreamKind(kind: string): kind is StreamRouteKind {
+  return kind === 'TLSRoute' || kind === 'TCPRoute' || kind === 'UDPRoute';
+}
+
+/** Listener protocols whose sockets carry streams (see IR Listener.streamRoutes). */
+export function isStreamProtocol(protocol: string): boolean {
+  return protocol === 'TLS' || protocol === 'TCP' || protocol === 'UDP';
+}
 export interface GroupKind { readonly group: string; readonly kind: string }
 
 export interface GatewayInfo {
@@ -25,6 +39,8 @@ export interface GatewayInfo {
   readonly listeners: ListenerInfo[];
   /** Failures of the Gateway itself (e.g. UnsupportedAddress); non-empty means not Accepted. */
   readonly failures: ConditionInput[];
+  /** spec.tls.backend: the client certificate presented to backends, and ResolvedRefs. */
+  readonly backendTls?: GatewayBackendTls;
 }
 
 export interface ListenerInfo {
@@ -40,6 +56,10 @@ export interface ListenerInfo {
   readonly allowedRoutes: unknown;
   readonly supportedKinds: GroupKind[];
   readonly certificates: Certificate[];
+  /** TLS listeners: Passthrough or Terminate (the Gateway API default). */
+  readonly tlsMode?: 'Passthrough' | 'Terminate';
+  /** HTTPS listeners: client certificate validation (Gateway spec.tls.frontend). */
+  readonly clientValidation?: ClientValidation;
   /** Failure conditions, appended after the defaults. */
   readonly failures: ConditionInput[];
   /** Passed protocol/port/value checks (before conflicts): may take part in a socket. */
@@ -53,6 +73,12 @@ export interface ListenerInfo {
 const SUPPORTED_KINDS: Readonly<Record<string, readonly RouteKind[]>> = {
   HTTP: ['HTTPRoute', 'GRPCRoute'],
   HTTPS: ['HTTPRoute', 'GRPCRoute'],
+  // Gateway API: TLSRoute attaches to TLS listeners (Passthrough core, Terminate extended).
+  // TCPRoute on a TLS listener is allowed by the spec but not served: conformance
+  // (TLSRouteListenerPassthroughSupportedKinds) expects it reported as an invalid kind there.
+  TLS: ['TLSRoute'],
+  TCP: ['TCPRoute'],
+  UDP: ['UDPRoute'],
 };
 /** Core Gateway API protocols we do not serve yet (Accepted=False, UnsupportedProtocol). */
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -121,17 +147,23 @@ function resolveKinds(listener: ReturnType<typeof obj>, protocol: string, field:
 export function buildGateways(graph: Graph, options: TranslateOptions): GatewayInfo[] {
   return graph.ourGateways.map((gateway) => {
     const m = meta(gateway);
-    const { addresses, failures } = resolveAddresses(gateway, options);
-    const info: GatewayInfo = { gateway, meta: m, addresses, listeners: [], failures };
+    const resolved = resolveAddresses(gateway, options);
+    const addresses = resolved.addresses;
+    const failures = [...resolved.failures, ...validateInfrastructure(gateway)];
+    const backendTls = resolveGatewayBackendTls(graph, gateway);
+    const info: GatewayInfo = { gateway, meta: m, addresses, listeners: [], failures, ...(backendTls ? { backendTls } : {}) };
     for (const [l, index] of indexed(obj(obj(gateway)?.spec)?.listeners)) {
       const name = str(l.name) ?? '';
       const field = `spec.listeners[${index}]`;
       const port = int(l.port) ?? 0;
       const protocol = str(l.protocol) ?? '';
-      const hostname = (str(l.hostname) ?? '').toLowerCase() || '*';
+      // Gateway API Listener.hostname: ignored for protocols without hostname matching (TCP, UDP).
+      const hostname = protocol === 'TCP' || protocol === 'UDP' ? '*' : (str(l.hostname) ?? '').toLowerCase() || '*';
       const lfailures: ConditionInput[] = [];
       let usable = true;
       let certificates: Certificate[] = [];
+      let tlsMode: 'Passthrough' | 'Terminate' | undefined;
+      let clientValidation: ClientValidation | undefined;
       if (!Object.hasOwn(SUPPORTED_KINDS, protocol)) {
         lfailures.push(st.listenerUnsupportedProtocol(`${field}.protocol: ${protocol || '(empty)'} is not supported`));
         usable = false;
@@ -146,12 +178,16 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
       }
       const { kinds, failure } = resolveKinds(l, protocol, field);
       if (failure) lfailures.push(failure);
-      if (protocol === 'HTTPS' && usable) {
+      if (protocol === 'TLS' && usable && (str(obj(l.tls)?.mode) ?? 'Terminate') === 'Passthrough') {
+        // Passthrough never decrypts: certificateRefs, if any, are not used.
+        tlsMode = 'Passthrough';
+      } else if ((protocol === 'HTTPS' || protocol === 'TLS') && usable) {
         const tls = obj(l.tls);
         const mode = str(tls?.mode) ?? 'Terminate';
+        if (protocol === 'TLS') tlsMode = 'Terminate';
         if (mode !== 'Terminate') {
           // Gateway API: HTTPS listeners terminate TLS; Passthrough belongs to TLS listeners.
-          lfailures.push(st.listenerUnsupportedValue(`${field}.tls.mode: ${mode} is not supported with protocol HTTPS`));
+          lfailures.push(st.listenerUnsupportedValue(`${field}.tls.mode: ${mode} is not supported with protocol ${protocol}`));
           usable = false;
         } else {
           const res = resolveCertificates(graph, gateway, tls, `${field}.tls`);
@@ -161,11 +197,18 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
           certificates = res.certificates;
           // Serve with the certificates that resolved; without any, the listener cannot serve.
           if (certificates.length === 0) usable = false;
+          if (protocol === 'HTTPS') {
+            const frontend = resolveFrontendValidation(graph, gateway, port);
+            lfailures.push(...frontend.failures);
+            if (!frontend.usable) usable = false;
+            clientValidation = frontend.validation;
+          }
         }
       }
       info.listeners.push({
         gateway: info, id: `listener/${m.namespace}/${m.name}/${name}`, name, index, port, protocol, hostname,
-        allowedRoutes: l.allowedRoutes, supportedKinds: kinds, certificates, failures: lfailures,
+        allowedRoutes: l.allowedRoutes, supportedKinds: kinds, certificates, ...(tlsMode ? { tlsMode } : {}),
+        ...(clientValidation ? { clientValidation } : {}), failures: lfailures,
         usable: usable && failures.length === 0, conflicted: false, attached: new Set(),
       });
     }
@@ -173,9 +216,13 @@ export function buildGateways(graph: Graph, options: TranslateOptions): GatewayI
   });
 }
 
-/** Socket id of the IR: `port/<address or *>/<port>`. */
-export function socketId(address: string, port: number): string {
-  return `port/${address === '' ? '*' : address}/${port}`;
+/**
+ * Socket id of the IR: `port/<address or *>/<port>`, or `udp/<address or *>/<port>` for a UDP
+ * listener: UDP and TCP ports are separate sockets, so a UDP listener never conflicts with a
+ * TCP-based one on the same port number (Gateway API allows TCP and UDP on one port).
+ */
+export function socketId(address: string, port: number, protocol?: string): string {
+  return `${protocol === 'UDP' ? 'udp' : 'port'}/${address === '' ? '*' : address}/${port}`;
 }
 
 /**
@@ -189,7 +236,7 @@ export function markConflicts(gateways: readonly GatewayInfo[]): void {
   for (const g of gateways) for (const l of g.listeners) {
     if (!l.usable) continue;
     for (const address of g.addresses) {
-      const id = socketId(address, l.port);
+      const id = socketId(address, l.port, l.protocol);
       const list = sockets.get(id);
       if (list) list.push(l); else sockets.set(id, [l]);
     }

@@ -33,7 +33,7 @@ export function patchTable(
   const visit = (p: Placement, delta: 1 | -1): boolean => {
     if (!serves(p.listener)) return true;
     for (const address of p.listener.gateway.addresses) {
-      const socket = socketId(address, p.listener.port);
+      const socket = socketId(address, p.listener.port, p.listener.protocol);
       const listeners = state.sockets.get(socket);
       if (listeners === undefined) continue;
       for (const h of p.hostnames) {
@@ -45,8 +45,12 @@ export function patchTable(
         let c = changes.get(key);
         if (c === undefined) changes.set(key, (c = { vhost, removed: new Set(), added: new Map(), contributors: new Map(vhost.contributors) }));
         c.contributors.set(p.listener, (c.contributors.get(p.listener) ?? 0) + delta);
-        if (delta < 0) for (const r of p.routes) c.removed.add(r);
-        else for (const r of p.routes) c.added.set(r.route.id, r);
+        for (const r of p.routes) {
+          // Which backend gets which health check depends on every route: buildTable decides.
+          if (r.healthCheck !== undefined) return false;
+          if (delta < 0) c.removed.add(r);
+          else c.added.set(r.route.id, r);
+        }
       }
     }
     return true;
@@ -94,9 +98,9 @@ export function patchTable(
     noteVhostHash(vhost, hashes, cache);
     hosts[v.vhostPos] = vhost;
   }
-  const backends = sameUse(use, state.backendUse) ? state.table.backends : backendsInUse(graph, use, sources, cache);
-  const table = assembleTable(graph, listeners, use, sources, cache, backends);
-  cache.table = { table, sockets: state.sockets, vhosts, backendUse: use };
+  const backends = sameUse(use, state.backendUse) ? state.table.backends : backendsInUse(graph, use, state.healthChecks, sources, cache);
+  const table = assembleTable(graph, listeners, use, state.healthChecks, sources, cache, backends);
+  cache.table = { table, sockets: state.sockets, vhosts, backendUse: use, healthChecks: state.healthChecks };
   return table;
 }
 

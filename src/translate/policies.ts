@@ -12,10 +12,12 @@ import { compareStrings, indexed, meta, obj, str, type Meta } from './safe.ts';
 export const POLICY_GROUP = 'fluxgate.io';
 export const POLICY_API_VERSION = 'fluxgate.io/v1alpha1';
 export type PolicyKind = 'TrafficPolicy' | 'AuthPolicy';
+/** The feature that configures backends (IR Backend.healthCheck), not a request filter. */
+export const HEALTH_CHECK = 'health-check';
 
 /** Spec field → plugin kind, per policy kind. */
 const FEATURES: Readonly<Record<PolicyKind, readonly (readonly [string, string])[]>> = {
-  TrafficPolicy: [['rateLimit', 'rate-limit'], ['ipRestriction', 'ip-restriction'], ['requestTransform', 'request-transform'], ['responseTransform', 'response-transform'], ['circuitBreaker', 'circuit-breaker']],
+  TrafficPolicy: [['rateLimit', 'rate-limit'], ['ipRestriction', 'ip-restriction'], ['requestTransform', 'request-transform'], ['responseTransform', 'response-transform'], ['circuitBreaker', 'circuit-breaker'], ['healthCheck', HEALTH_CHECK]],
   AuthPolicy: [['keyAuth', 'key-auth'], ['basicAuth', 'basic-auth'], ['jwt', 'jwt'], ['oidc', 'oidc']],
 };
 const COMMON_FIELDS = ['targetRefs', 'consumerRefs', 'consumerSelector'];
@@ -165,6 +167,8 @@ function buildPolicy(graph: Graph, kind: PolicyKind, p: unknown, m: Meta, consum
     configs.push(res?.ok ? res.config : undefined);
   }
   if (features.length === 0) errors.push({ field: 'spec', message: `set one of ${FEATURES[kind].map(([f]) => f).join(', ')}` });
+  // Endpoint health is one state per backend, whoever calls: it cannot differ per consumer.
+  if (scoped !== undefined && spec.healthCheck !== undefined) errors.push({ field: 'spec.healthCheck', message: 'not allowed together with consumerRefs (endpoint health is the same for every consumer)' });
   if (kind === 'AuthPolicy' && features.length > 1) errors.push({ field: 'spec', message: `set only one of ${FEATURES[kind].map(([f]) => f).join(', ')}` });
   const valid = errors.length === 0;
   return {

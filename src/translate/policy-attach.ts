@@ -23,7 +23,7 @@
 // IP rules, rate limiting, transforms). ExtensionRef filters run where they are in the rule.
 import type { Filter } from '../ir/index.ts';
 import type { PolicyIndex, PolicyInfo } from './policies.ts';
-import { POLICY_GROUP, targetKey } from './policies.ts';
+import { HEALTH_CHECK, POLICY_GROUP, targetKey } from './policies.ts';
 
 interface Candidate {
   readonly rank: number;
@@ -47,6 +47,12 @@ export interface PolicyFilters {
   readonly filters: readonly Filter[];
   /** Invalid policies that apply here: the route fails closed and its status says so. */
   readonly failures: readonly string[];
+  /**
+   * The most specific valid `healthCheck` that applies here: it configures the route's
+   * backends (IR Backend.healthCheck), not its filters. An invalid one is left out: health
+   * checks only ever take endpoints out, so without them every endpoint serves.
+   */
+  readonly healthCheck?: { readonly id: string; readonly config: unknown };
 }
 
 const INVALID_CONFIG = { reason: 'policy is invalid; see its status' };
@@ -93,8 +99,14 @@ export function policyFilters(index: PolicyIndex, at: PolicyPlacement): PolicyFi
   if (byKind.size === 0) return NONE;
   const filters: Filter[] = [];
   const failures: string[] = [];
+  let healthCheck: PolicyFilters['healthCheck'];
   const kinds = [...byKind.keys()].sort((a, b) => index.priority(b) - index.priority(a) || (a < b ? -1 : a > b ? 1 : 0));
   for (const kind of kinds) {
+    if (kind === HEALTH_CHECK) {
+      const best = byKind.get(kind)!.filter((c) => c.policy.errors.length === 0).sort((a, b) => a.rank - b.rank)[0];
+      if (best !== undefined) healthCheck = { id: best.id, config: best.config };
+      continue;
+    }
     // Stable: equal ranks keep the index's oldest-first order.
     const sorted = byKind.get(kind)!.sort((a, b) => a.rank - b.rank);
     const used: Candidate[] = [];
@@ -105,7 +117,7 @@ export function policyFilters(index: PolicyIndex, at: PolicyPlacement): PolicyFi
     for (const c of used) if (c.policy.errors.length > 0) failures.push(`${describe(c.policy)} (${c.pluginKind}) is invalid; requests answer 500`);
     filters.push(selectFilter(used, `policies/${at.routeKind.toLowerCase()}/${at.routeNs}/${at.routeName}/${kind}`));
   }
-  return { filters, failures };
+  return healthCheck === undefined ? { filters, failures } : { filters, failures, healthCheck };
 }
 
 const NONE: PolicyFilters = { filters: [], failures: [] };
@@ -133,6 +145,7 @@ export function extensionRefFilters(index: PolicyIndex | undefined, group: strin
   const p = index?.byName.get(`${kind}/${ns}/${name}`);
   if (p === undefined) return { filters: [invalidFilter(id)], failures: [`${field}: ${kind} "${name}" not found; requests answer 500`] };
   if (p.errors.length > 0) return { filters: p.features.length > 0 ? p.features.map((f) => invalidFilter(f.id)) : [invalidFilter(id)], failures: [`${field}: ${describe(p)} is invalid; requests answer 500`] };
-  const features = [...p.features].sort((a, b) => index!.priority(b.pluginKind) - index!.priority(a.pluginKind));
+  // A healthCheck configures backends through targetRefs; as a filter it has nothing to do.
+  const features = p.features.filter((f) => f.pluginKind !== HEALTH_CHECK).sort((a, b) => index!.priority(b.pluginKind) - index!.priority(a.pluginKind));
   return { filters: features.map((f) => selectFilter([{ policy: p, pluginKind: f.pluginKind, id: f.id, config: f.config }], f.id)), failures: [] };
 }

@@ -21,13 +21,13 @@ export function placeWithPolicies(
       gatewayNs: listener.gateway.meta.namespace, gatewayName: listener.gateway.meta.name, listenerName: listener.name,
     });
     for (const f of pf.failures) if (!failures.includes(f)) failures.push(f);
-    if (pf.filters.length === 0) {
+    if (pf.filters.length === 0 && pf.healthCheck === undefined) {
       out?.push(pr);
       continue;
     }
     out ??= routes.slice(0, i);
-    const route: Route = { ...pr.route, filters: [...pf.filters, ...pr.route.filters] };
-    out.push({ route, origin: pr.origin });
+    const route: Route = pf.filters.length === 0 ? pr.route : { ...pr.route, filters: [...pf.filters, ...pr.route.filters] };
+    out.push({ route, origin: pr.origin, ...(pf.healthCheck !== undefined ? { healthCheck: pf.healthCheck } : {}) });
   }
   return out ?? routes;
 }

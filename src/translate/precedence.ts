@@ -20,6 +20,8 @@ export interface RouteOrigin {
 export interface PlacedRoute {
   readonly route: Route;
   readonly origin: RouteOrigin;
+  /** Active health check a TrafficPolicy sets for this route's backends (policy-attach.ts). */
+  readonly healthCheck?: { readonly id: string; readonly config: unknown };
 }
 
 const PATH_RANK: Readonly<Record<string, number>> = { Exact: 0, PathPrefix: 1, RegularExpression: 2 };

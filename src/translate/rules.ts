@@ -27,7 +27,7 @@ export interface RouteRules {
   readonly policyFailures: string[];
 }
 
-const ERROR_CODES: Readonly<Record<BackendRefFailureReason, string>> = {
+export const ERROR_CODES: Readonly<Record<BackendRefFailureReason, string>> = {
   BackendNotFound: 'BACKEND_NOT_FOUND',
   RefNotPermitted: 'BACKEND_REF_NOT_PERMITTED',
   InvalidKind: 'BACKEND_INVALID_KIND',

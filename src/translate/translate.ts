@@ -2,13 +2,15 @@
 // be known before routes attach, and attachment counts must be final before statuses are built.
 import { attachRoute } from './attach.ts';
 import type { BackendSource } from './backends.ts';
+import { withBackendTls } from './backend-tls.ts';
 import { buildTable, type Placement } from './build-table.ts';
 import { patchTable } from './patch-table.ts';
 import type { RoutingTable } from '../ir/index.ts';
 import { gatewayClassStatus, gatewayStatus, routeStatus, routeUsable, CONTROLLER_API_VERSION, type RouteStatusInput } from './build-status.ts';
 import { contextOf, sameContext, type RouteMemo, cacheState } from './cache.ts';
 import { buildGraph, sanitize, type Graph } from './graph.ts';
-import { buildGateways, markConflicts, type GatewayInfo, type ListenerInfo, type RouteKind } from './listeners.ts';
+import { buildGateways, isStreamKind, markConflicts, type GatewayInfo, type ListenerInfo, type RouteKind } from './listeners.ts';
+import { buildListenerSets, listenerSetStatus, withAttachedListenerSets, type ListenerSetIndex, type ListenerSetInfo } from './listener-sets.ts';
 import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
@@ -17,6 +19,8 @@ import { buildPolicyIndex } from './policies.ts';
 import { placeWithPolicies } from './policy-routes.ts';
 import { policyStatuses } from './policy-status.ts';
 import type { ObjectStatus, TranslateOptions, TranslateResult } from './types.ts';
+import { translateStreamRoute, type StreamPlacement } from './stream-routes.ts';
+import { withStreamRoutes } from './build-stream-table.ts';
 
 function compareStatuses(a: ObjectStatus, b: ObjectStatus): number {
   return compareStrings(a.kind, b.kind) || compareStrings(a.namespace ?? '', b.namespace ?? '') || compareStrings(a.name, b.name);
@@ -26,6 +30,9 @@ interface ContextState {
   readonly graph: Graph;
   readonly gateways: readonly GatewayInfo[];
   readonly gatewayByKey: ReadonlyMap<string, GatewayInfo>;
+  /** ListenerSets of our Gateways (GEP-1713), in precedence order. */
+  readonly listenerSets: readonly ListenerSetInfo[];
+  readonly listenerSetByKey: ListenerSetIndex;
 }
 
 function buildContext(resources: Resources, options: TranslateOptions, controllerName: string): ContextState {
@@ -33,7 +40,12 @@ function buildContext(resources: Resources, options: TranslateOptions, controlle
   const graph: Graph = { ...base, policies: buildPolicyIndex(base, options?.plugins) };
   const gateways = buildGateways(graph, options);
   markConflicts(gateways);
-  return { graph, gateways, gatewayByKey: new Map(gateways.map((g) => [`${g.meta.namespace}/${g.meta.name}`, g])) };
+  // After the Gateways' own conflicts: their listeners take precedence over any set's.
+  const listenerSets = buildListenerSets(graph, gateways, options);
+  return {
+    graph, gateways, gatewayByKey: new Map(gateways.map((g) => [`${g.meta.namespace}/${g.meta.name}`, g])),
+    listenerSets, listenerSetByKey: new Map(listenerSets.map((s) => [`${s.meta.namespace}/${s.meta.name}`, s])),
+  };
 }
 
 /**
@@ -74,7 +86,7 @@ function translateOnce(input: Resources, options: TranslateOptions): TranslateRe
       state.sources = new Map();
     }
   }
-  const { graph, gateways, gatewayByKey } = ctx;
+  const { graph, gateways, gatewayByKey, listenerSets, listenerSetByKey } = ctx;
 
   // Routes are diffed against the previous call by identity (both lists sorted by namespace and
   // name): kept routes reuse what they contributed, removed ones give their attachments back,
@@ -82,7 +94,11 @@ function translateOnce(input: Resources, options: TranslateOptions): TranslateRe
   const lists: RouteLists = new Map();
   const removedMemos: RouteMemo[] = [];
   const toTranslate: { kind: RouteKind; route: object; routeKey: string; list: RouteMemo[]; at: number }[] = [];
-  for (const [kind, routes] of [['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes]] as [RouteKind, readonly object[]][]) {
+  const routeLists: [RouteKind, readonly object[]][] = [
+    ['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes],
+    ['TLSRoute', resources.tlsRoutes ?? []], ['TCPRoute', resources.tcpRoutes ?? []], ['UDPRoute', resources.udpRoutes ?? []],
+  ];
+  for (const [kind, routes] of routeLists) {
     const before = previous?.get(kind);
     const kept: object[] = [];
     const memos: RouteMemo[] = [];
@@ -113,22 +129,28 @@ function translateOnce(input: Resources, options: TranslateOptions): TranslateRe
   const sources = (state?.sources ?? new Map()) as Map<string, BackendSource>;
   const addedMemos: RouteMemo[] = [];
   for (const t of toTranslate) {
-    const memo = translateRoute(graph, gatewayByKey, t.route, t.kind, t.routeKey, validateRegex, controllerName);
+    const memo = isStreamKind(t.kind)
+      ? translateStreamRoute(graph, gatewayByKey, t.route, t.kind, t.routeKey, controllerName, listenerSetByKey)
+      : translateRoute(graph, gatewayByKey, t.route, t.kind, t.routeKey, validateRegex, controllerName, listenerSetByKey);
     t.list[t.at] = memo;
     addedMemos.push(memo);
     // A backend id names one Service port: any route's source for it is as good as another's.
     for (const s of memo.sources as BackendSource[]) if (!sources.has(s.id)) sources.set(s.id, s);
   }
 
-  const placementsOf = (memos: readonly RouteMemo[]): Placement[] => memos.flatMap((m) => m.placements as Placement[]);
-  let table: RoutingTable | undefined;
+  // HTTP placements build or patch the HTTP table; stream routes (few) are laid out afresh.
+  const httpPlacements = (memos: readonly RouteMemo[]): Placement[] =>
+    memos.flatMap((m) => (isStreamKind(m.kind as RouteKind) ? [] : (m.placements as Placement[])));
+  const allListeners = [...gateways.flatMap((g) => g.listeners), ...listenerSets.flatMap((s) => s.listeners)];
+  let httpTable: RoutingTable | undefined;
   if (previous !== undefined && state?.table !== undefined) {
-    table = patchTable(graph, state.table, placementsOf(removedMemos), placementsOf(addedMemos), sources, state);
+    httpTable = patchTable(graph, state.table, httpPlacements(removedMemos), httpPlacements(addedMemos), sources, state);
   }
-  if (table === undefined) {
-    const all = [...lists.values()].flatMap((l) => l.memos);
-    table = buildTable(graph, gateways.flatMap((g) => g.listeners), placementsOf(all), sources, state);
-  }
+  httpTable ??= buildTable(graph, allListeners, httpPlacements([...lists.values()].flatMap((l) => l.memos)), sources, state);
+  const streamPlacements: StreamPlacement[] = [];
+  for (const [kind, l] of lists) if (isStreamKind(kind)) for (const m of l.memos) for (const p of m.placements as StreamPlacement[]) streamPlacements.push(p);
+  const streamTable = withStreamRoutes(httpTable, graph, allListeners, streamPlacements, sources);
+  const { table, statuses: backendTlsStatuses } = withBackendTls(streamTable, graph, gateways, controllerName);
 
   // Statuses sorted by kind, namespace, name. A route kind's statuses are already in that
   // order (its list is sorted by namespace and name), so only the few others are sorted, and
@@ -141,8 +163,10 @@ function translateOnce(input: Resources, options: TranslateOptions): TranslateRe
   }
   const others = [
     ...graph.ourClassObjects.map(gatewayClassStatus),
-    ...gateways.map(gatewayStatus),
+    ...withAttachedListenerSets(gateways.map(gatewayStatus), gateways, listenerSets),
+    ...listenerSets.map(listenerSetStatus),
     ...(graph.policies === undefined ? [] : policyStatuses(graph, graph.policies, controllerName)),
+    ...backendTlsStatuses,
   ];
   const unsorted = new Set<string>();
   for (const st of others) {
@@ -174,11 +198,11 @@ function compareMeta(a: Meta, b: Meta): number {
 /** Everything one route contributes, given the context. */
 function translateRoute(
   graph: Graph, gatewayByKey: ReadonlyMap<string, GatewayInfo>, route: unknown, kind: RouteKind, routeKey: string,
-  validateRegex: RegexCheck, controllerName: string,
+  validateRegex: RegexCheck, controllerName: string, listenerSetByKey?: ListenerSetIndex,
 ): RouteMemo {
   const m = meta(route);
   const countedOn: ListenerInfo[] = [];
-  const parents = attachRoute(graph, gatewayByKey, route, kind, m.namespace, routeKey, countedOn);
+  const parents = attachRoute(graph, gatewayByKey, route, kind, m.namespace, routeKey, countedOn, listenerSetByKey);
   if (parents.length === 0) return { kind, routeKey, countedOn, sources: [], placements: [], status: undefined }; // not ours
   let input: RouteStatusInput;
   let sources: readonly BackendSource[] = [];

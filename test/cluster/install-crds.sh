@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Gateway API CRDs of the pinned release from the Go module cache (no download
-# beyond the Go module proxy) into the cluster at .cluster/kubeconfig.
+# beyond the Go module proxy), and FluxGate's own CRDs from manifests/crds, into the cluster at
+# .cluster/kubeconfig.
 #
 # FLUXGATE_GATEWAY_API_CHANNEL=experimental (default) or standard. The experimental channel is a
 # superset of the standard one: the same CRDs with the experimental fields, plus the experimental
@@ -12,6 +13,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 channel="${FLUXGATE_GATEWAY_API_CHANNEL:-experimental}"
 [[ "$channel" == standard || "$channel" == experimental ]] || { log "unknown channel $channel"; exit 1; }
 kubectl=("$k8s_bin/kubectl" --kubeconfig "$state/kubeconfig")
+
+# FluxGate's own CRDs (plugins and policies) from this checkout: cheap and idempotent, so
+# applied on every start (a warm cluster picks up schema changes too).
+"${kubectl[@]}" apply --server-side --force-conflicts -f "$repo/manifests/crds" >/dev/null
+"${kubectl[@]}" wait --for condition=Established --timeout 60s \
+  $("${kubectl[@]}" get crd -o name | grep -E '\.fluxgate\.io$') >/dev/null
+log "installed FluxGate CRDs (manifests/crds)"
 
 dir="$(cd /tmp && GOFLAGS=-mod=mod GOTOOLCHAIN=local go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" |
   sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"

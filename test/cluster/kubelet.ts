@@ -1,19 +1,19 @@
 // The process kubelet: plays one Node of the test cluster without containers. It registers the
 // Node, binds pending pods to it (there is no scheduler), gives each pod a network namespace on
 // the pod bridge, runs the program behind each container image as a process inside it, writes
-// pod status (Ready only once the ports accept connections), restarts crashed processes and
-// finishes pod deletions so namespaces can terminate. EndpointSlices come from the real
-// endpointslice controller, fed by the status written here.
+// pod status (Ready only once the ports answer), restarts crashed processes and finishes pod
+// deletions so namespaces can terminate. EndpointSlices come from the real endpointslice
+// controller, fed by the status written here. Images: echo-basic, and with --coredns the coredns
+// image of the conformance base manifests (the UDPRoute backend).
 //
 //   node test/cluster/kubelet.ts --kubeconfig K --node-name N --state-dir D --echo-basic BIN
-//     [--bridge fg-br0 --bridge-ip 10.244.0.1 --pod-cidr 10.244.0.0/16 --netns-prefix fg-pod-]
+//     [--coredns BIN] [--bridge fg-br0 --bridge-ip 10.244.0.1 --pod-cidr 10.244.0.0/16 --netns-prefix fg-pod-]
 //     [--port 10250 --tls-cert-file C --tls-private-key-file K --client-ca-file CA]
 // With the TLS files it serves the kubelet API subset for `pods/log` on the bridge address
 // (container-logs.ts) and publishes that port in the Node's daemonEndpoints.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { arch, constants, cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,12 @@ import { CoreV1Api, KubeConfig, makeInformer, PatchStrategy, setHeaderOptions } 
 import type { V1Container, V1ContainerStatus, V1Node, V1NodeCondition, V1Pod, V1PodCondition, V1PodStatus } from '@kubernetes/client-node';
 import { pipeLog, serveContainerLogs } from './container-logs.ts';
 import { PodNetwork } from './pod-network.ts';
-import { apiMessage, buildEnv, materializeVolumes, MountMap, NotReadyYet, PodReader, readinessPorts, resolveProgram, supportedImagesHint } from './pod-spec.ts';
+import { canConnect, dnsAnswers } from './probes.ts';
+import {
+  apiMessage, buildEnv, containerArgs, corednsConfPath, materializeVolumes, MountMap, NotReadyYet, PodReader, programKinds, PROGRAMS_ANNOTATION, readinessChecks,
+  resolveProgram, supportedImagesHint,
+} from './pod-spec.ts';
+import type { Program, ReadinessCheck } from './pod-spec.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +34,7 @@ const { values: args } = parseArgs({
     'node-name': { type: 'string', default: 'fluxgate-node' },
     'state-dir': { type: 'string' },
     'echo-basic': { type: 'string' },
+    coredns: { type: 'string' },
     bridge: { type: 'string', default: 'fg-br0' },
     'bridge-ip': { type: 'string', default: '10.244.0.1' },
     'pod-cidr': { type: 'string', default: '10.244.0.0/16' },
@@ -40,13 +46,13 @@ const { values: args } = parseArgs({
   },
 });
 if (!args.kubeconfig || !args['state-dir'] || !args['echo-basic']) {
-  console.error('usage: kubelet.ts --kubeconfig FILE --state-dir DIR --echo-basic BIN [--node-name NAME]');
+  console.error('usage: kubelet.ts --kubeconfig FILE --state-dir DIR --echo-basic BIN [--coredns BIN] [--node-name NAME]');
   process.exit(2);
 }
 const nodeName = args['node-name'];
 const bridgeIp = args['bridge-ip'];
 const podsDir = join(args['state-dir'], 'pods');
-const programs = { echoBasic: args['echo-basic'] };
+const programs = { echoBasic: args['echo-basic'], coredns: args.coredns };
 const kubeletPort = Number(args.port);
 const serveApi = !!(args['tls-cert-file'] && args['tls-private-key-file'] && args['client-ca-file']);
 
@@ -69,9 +75,11 @@ const isCode = (err: unknown, code: number): boolean => (err as { code?: number 
 
 interface ContainerRuntime {
   spec: V1Container;
-  program?: string;
+  program?: Program;
   env: Record<string, string>;
-  ports: number[];
+  /** The program's arguments: the container's args with $(VAR)s expanded and mount paths rewritten. */
+  args: string[];
+  checks: ReadinessCheck[];
   proc?: ChildProcess;
   startedAt?: Date;
   ready: boolean;
@@ -134,6 +142,9 @@ function nodeConditions(): V1NodeCondition[] {
 const startedAt = now();
 
 async function registerNode(): Promise<void> {
+  // Which images this node plays, for tools that need one (conformance/run.ts checks coredns
+  // before waiting minutes for a pod that can never start).
+  const annotations = { [PROGRAMS_ANNOTATION]: programKinds(programs).join(',') };
   const goArch = arch() === 'x64' ? 'amd64' : arch();
   const capacity = { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, pods: '250', 'ephemeral-storage': '10Gi' };
   const node: V1Node = {
@@ -147,6 +158,7 @@ async function registerNode(): Promise<void> {
         'kubernetes.io/arch': goArch,
         'node.kubernetes.io/instance-type': 'fluxgate-process-kubelet',
       },
+      annotations,
     },
     spec: { podCIDR: args['pod-cidr'], podCIDRs: [args['pod-cidr']] },
   };
@@ -155,6 +167,8 @@ async function registerNode(): Promise<void> {
     log(`registered node ${nodeName}`);
   } catch (err) {
     if (!isCode(err, 409)) throw err;
+    // The Node outlived an earlier kubelet, perhaps one started with other programs.
+    await api.patchNode({ name: nodeName, body: { metadata: { annotations } } }, mergePatch);
   }
   const status = {
     capacity,
@@ -252,7 +266,7 @@ async function startPod(pod: V1Pod): Promise<void> {
     started: false,
   };
   for (const c of pod.spec?.containers ?? []) {
-    rt.containers.set(c.name, { spec: c, program: resolveProgram(c.image ?? '', programs), env: {}, ports: [], ready: false, restartCount: 0 });
+    rt.containers.set(c.name, { spec: c, program: resolveProgram(c.image ?? '', programs), env: {}, args: [], checks: [], ready: false, restartCount: 0 });
   }
   pods.set(uid, rt);
   log(`starting ${rt.namespace}/${rt.name}`);
@@ -267,7 +281,7 @@ async function setupPod(rt: PodRuntime): Promise<void> {
   for (const c of unknown) {
     c.waiting = {
       reason: 'ImageNotSupported',
-      message: `the fluxgate process kubelet cannot run image "${c.spec.image}": it runs only ${supportedImagesHint}`,
+      message: `the fluxgate process kubelet cannot run image "${c.spec.image}": it runs only ${supportedImagesHint(programs)}`,
     };
   }
   if (unknown.length && !rt.pending) await event(rt, 'Warning', 'ImageNotSupported', unknown.map((c) => c.waiting?.message).join('; '));
@@ -292,7 +306,8 @@ async function setupPod(rt: PodRuntime): Promise<void> {
         if (dir) mounts.add(m.mountPath, m.subPath ? join(dir, m.subPath) : dir);
       }
       c.env = await buildEnv(rt.pod, c.spec, reader, mounts);
-      c.ports = readinessPorts(c.spec, c.env);
+      c.args = containerArgs(c.spec, c.env, mounts);
+      if (c.program) c.checks = readinessChecks(c.spec, c.env, c.program.kind, await corefileOf(rt, c));
     }
     rt.pending = undefined;
   } catch (err) {
@@ -316,7 +331,7 @@ function runContainer(rt: PodRuntime, c: ContainerRuntime): void {
   if (rt.stopping || !c.program || !rt.netns) return;
   const logFile = createWriteStream(join(rt.dir, `${c.spec.name}.log`), { flags: 'a' });
   // `ip netns exec` execs the program in place: the child's pid is the program's pid.
-  const proc = spawn('ip', ['netns', 'exec', rt.netns, c.program, ...(c.spec.args ?? [])], {
+  const proc = spawn('ip', ['netns', 'exec', rt.netns, c.program.path, ...c.args], {
     env: c.env,
     cwd: rt.dir,
     detached: true,
@@ -364,13 +379,21 @@ function runContainer(rt: PodRuntime, c: ContainerRuntime): void {
   probe(rt, c, proc);
 }
 
-/** Ready once every readiness port accepts a TCP connection on the pod's address. */
+/** CoreDNS's Corefile as materialised (its serving ports are the readiness checks), if any. */
+async function corefileOf(rt: PodRuntime, c: ContainerRuntime): Promise<string | undefined> {
+  if (c.program?.kind !== 'coredns') return undefined;
+  // coredns reads a relative -conf (and its default ./Corefile) from its working directory.
+  const path = corednsConfPath(c.args) ?? 'Corefile';
+  return readFile(path.startsWith('/') ? path : join(rt.dir, path), 'utf8').catch(() => undefined);
+}
+
+/** Ready once every readiness check passes on the pod's address (TCP connect, DNS over UDP). */
 function probe(rt: PodRuntime, c: ContainerRuntime, proc: ChildProcess): void {
   const ip = rt.ip;
   if (!ip) return;
   const attempt = async (): Promise<void> => {
     if (c.proc !== proc || rt.stopping) return;
-    const ok = (await Promise.all(c.ports.map((p) => canConnect(ip, p)))).every(Boolean);
+    const ok = (await Promise.all(c.checks.map((k) => (k.protocol === 'DNS' ? dnsAnswers(ip, k.port) : canConnect(ip, k.port))))).every(Boolean);
     if (c.proc !== proc || rt.stopping) return;
     if (ok !== c.ready) {
       c.ready = ok;
@@ -380,19 +403,6 @@ function probe(rt: PodRuntime, c: ContainerRuntime, proc: ChildProcess): void {
     c.probeTimer = setTimeout(() => void attempt(), ok ? 5000 : 200);
   };
   c.probeTimer = setTimeout(() => void attempt(), 100);
-}
-
-function canConnect(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host, port, timeout: 1000 });
-    const done = (ok: boolean): void => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.once('timeout', () => done(false));
-  });
 }
 
 async function stopProcesses(rt: PodRuntime, graceSeconds: number): Promise<void> {
@@ -452,7 +462,7 @@ function containerStatus(rt: PodRuntime, c: ContainerRuntime): V1ContainerStatus
   const status: V1ContainerStatus = {
     name: c.spec.name,
     image: c.spec.image ?? '',
-    imageID: c.program ? `fluxgate-process://${c.program}` : '',
+    imageID: c.program ? `fluxgate-process://${c.program.path}` : '',
     containerID: c.proc?.pid ? `fluxgate-process://${c.proc.pid}` : undefined,
     ready: c.ready,
     started: !!c.proc,

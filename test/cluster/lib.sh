@@ -15,6 +15,7 @@ etcd_dir="$state/etcd" # a tmpfs mount while the cluster is up
 k8s_bin="$FLUXGATE_CACHE/k8s/$KUBERNETES_VERSION/bin"
 etcd_bin="$FLUXGATE_CACHE/etcd/$ETCD_VERSION/bin/etcd"
 echo_basic_bin="$FLUXGATE_CACHE/echo-basic/$GATEWAY_API_VERSION/bin/echo-basic"
+coredns_bin="$FLUXGATE_CACHE/coredns/$COREDNS_VERSION/bin/coredns"
 
 # Loopback ports; override when something else on the machine already uses them.
 apiserver_port="${FLUXGATE_CLUSTER_APISERVER_PORT:-6443}"

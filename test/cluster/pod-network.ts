@@ -1,9 +1,12 @@
 // Pod networking for the process kubelet: one bridge on the host (its address is the pods'
 // gateway and makes every pod reachable from the host), one network namespace per pod joined to
 // the bridge by a veth pair. Every name it creates carries a prefix so cluster:down can find
-// exactly what is ours. No iptables rules: pods only talk to the host and to each other.
+// exactly what is ours. No iptables rules: pods only talk to the host and to each other. Their
+// default route points at the host, whose bridge never forwards, so nothing a pod sends (the
+// conformance Corefile's `forward . 8.8.8.8`, say) leaves the machine.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
@@ -55,6 +58,11 @@ export class PodNetwork {
       await ip('addr', 'add', `${bridgeIp}/${this.#prefixLength}`, 'dev', bridge);
     }
     await ip('link', 'set', bridge, 'up');
+    // IPv4 forwarding is decided by the interface a packet comes in on: off on the bridge, a
+    // pod's packet for any address that is not the host's own is dropped (host unreachable),
+    // even on a host with net.ipv4.ip_forward=1 (writing that setting later resets every
+    // interface's value; the kubelet sets it again when it starts).
+    await writeFile(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '0');
   }
 
   /** Our namespaces left over from an earlier kubelet (their pods are started afresh). */

@@ -1,24 +1,53 @@
 // What the process kubelet makes of a pod spec: which local program plays a container image,
 // the container's environment (env, envFrom, the downward API) and its volumes written out as
 // files. Containers run as host processes without their own mount namespace, so a path under a
-// volume's mountPath in an env value is rewritten to where the volume was materialised.
+// volume's mountPath in an env value or an argument is rewritten to where the volume was
+// materialised.
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type { CoreV1Api, V1Container, V1EnvVar, V1KeyToPath, V1ObjectFieldSelector, V1Pod, V1Volume } from '@kubernetes/client-node';
 
 export interface Programs {
   echoBasic: string;
+  /** CoreDNS built with the plugins the conformance Corefile uses; without it coredns images do not run. */
+  coredns?: string;
+}
+
+/** Which server a program is: its readiness defaults depend on it. */
+export type ProgramKind = 'echo-basic' | 'coredns';
+
+export interface Program {
+  kind: ProgramKind;
+  path: string;
+}
+
+/** The image's repository: registry.k8s.io/coredns/coredns:v1.12.2@sha256:... -> registry.k8s.io/coredns/coredns. */
+export function imageRepository(image: string): string {
+  return image.replace(/@.*$/, '').replace(/:[^/]*$/, '');
 }
 
 /** The local program behind an image, or undefined when the kubelet cannot run it. */
-export function resolveProgram(image: string, programs: Programs): string | undefined {
+export function resolveProgram(image: string, programs: Programs): Program | undefined {
+  const repository = imageRepository(image);
   // registry.k8s.io/gateway-api/echo-basic:v1.5.1, gcr.io/k8s-staging-gateway-api/echo-basic:...
-  const repository = image.replace(/@.*$/, '').replace(/:[^/]*$/, '');
-  if (repository.split('/').pop() === 'echo-basic' || repository.includes('echo-basic')) return programs.echoBasic;
+  if (repository.includes('echo-basic')) return { kind: 'echo-basic', path: programs.echoBasic };
+  // registry.k8s.io/coredns/coredns (the conformance UDPRoute backend), coredns/coredns on Docker Hub.
+  if (programs.coredns && repository.split('/').pop() === 'coredns') return { kind: 'coredns', path: programs.coredns };
   return undefined;
 }
 
-export const supportedImagesHint = 'images named echo-basic (the Gateway API conformance echo server)';
+/** The node annotation that lists the program kinds the kubelet runs, comma-separated. */
+export const PROGRAMS_ANNOTATION = 'fluxgate.io/process-kubelet-programs';
+
+/** The kinds of image this kubelet can play. */
+export function programKinds(programs: Programs): ProgramKind[] {
+  return programs.coredns ? ['echo-basic', 'coredns'] : ['echo-basic'];
+}
+
+export function supportedImagesHint(programs: Programs): string {
+  const hint = 'images named echo-basic (the Gateway API conformance echo server)';
+  return programs.coredns ? `${hint} and coredns/coredns` : hint;
+}
 
 /** A transient problem (a Secret not there yet): the kubelet retries the pod later. */
 export class NotReadyYet extends Error {}
@@ -187,6 +216,22 @@ export class MountMap {
     }
     return value;
   }
+
+  /** A command-line argument: a path (`/root/Corefile`) or a flag's value (`--conf=/root/Corefile`). */
+  rewriteArg(arg: string): string {
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('-') && eq > 0) return arg.slice(0, eq + 1) + this.rewrite(arg.slice(eq + 1));
+    return this.rewrite(arg);
+  }
+}
+
+/**
+ * The container's arguments as the program gets them: $(VAR) references expanded from the
+ * container's environment (as the real kubelet does for args), then paths under volume mounts
+ * rewritten, so `-conf /root/Corefile` reads the materialised ConfigMap.
+ */
+export function containerArgs(container: V1Container, env: Record<string, string>, mounts: MountMap): string[] {
+  return (container.args ?? []).map((a) => mounts.rewriteArg(expand(a, env)));
 }
 
 function pick<T>(data: Record<string, T>, items: V1KeyToPath[] | undefined): [string, T][] {
@@ -241,12 +286,86 @@ async function volumeFiles(pod: V1Pod, namespace: string, v: V1Volume, reader: P
   return [];
 }
 
-/** The TCP ports that must accept a connection before the container counts as ready. */
-export function readinessPorts(container: V1Container, env: Record<string, string>): number[] {
-  const declared = (container.ports ?? []).filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.containerPort);
-  if (declared.length) return declared;
-  // The conformance manifests declare no ports: use the ports echo-basic listens on.
+/**
+ * What must answer before the container counts as ready: a TCP port accepting a connection, or
+ * a UDP port answering a DNS message (see kubelet.ts: a header without a question, which a DNS
+ * server rejects itself with FORMERR, so the probe never reaches a plugin such as `forward`).
+ */
+export interface ReadinessCheck {
+  protocol: 'TCP' | 'DNS';
+  port: number;
+}
+
+/**
+ * The readiness checks of a container. Declared TCP ports come first (and declared UDP ports of
+ * a DNS server); the conformance manifests declare none, so each program has its defaults: the
+ * ports echo-basic listens on, and for CoreDNS the ports its Corefile serves plain DNS on, over
+ * both transports, since it binds TCP and UDP for every such server block.
+ */
+export function readinessChecks(container: V1Container, env: Record<string, string>, kind: ProgramKind, corefile?: string): ReadinessCheck[] {
+  const declared = container.ports ?? [];
+  const tcp = declared.filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p): ReadinessCheck => ({ protocol: 'TCP', port: p.containerPort }));
+  const udp = kind === 'coredns' ? declared.filter((p) => p.protocol === 'UDP').map((p): ReadinessCheck => ({ protocol: 'DNS', port: p.containerPort })) : [];
+  if (tcp.length || udp.length) return [...tcp, ...udp];
+  if (kind === 'coredns') {
+    const ports = corefilePorts(corefile ?? '', corednsDefaultPort(container.args ?? []));
+    return ports.flatMap((port): ReadinessCheck[] => [{ protocol: 'TCP', port }, { protocol: 'DNS', port }]);
+  }
+  // echo-basic: a UDP echo server has no TCP port to probe.
   if (env['UDP_ECHO_SERVER']) return [];
   const port = env['TCP_ECHO_SERVER'] ? env['TCP_PORT'] : env['HTTP_PORT'];
-  return [Number(port || 3000)];
+  return [{ protocol: 'TCP', port: Number(port || 3000) }];
+}
+
+/** The Corefile path of a CoreDNS command line (`-conf FILE` or `-conf=FILE`), already rewritten. */
+export function corednsConfPath(args: string[]): string | undefined {
+  return flagValue(args, 'conf');
+}
+
+/** CoreDNS's port for server blocks that name none: `-dns.port`/`-p`, else 53. */
+function corednsDefaultPort(args: string[]): number {
+  const p = Number(flagValue(args, 'dns.port') ?? flagValue(args, 'p'));
+  return Number.isInteger(p) && p > 0 && p < 65536 ? p : 53;
+}
+
+/** A Go flag's value: -name V, --name V, -name=V, --name=V; the last one wins, as in Go. */
+function flagValue(args: string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--?([^=]+)(?:=(.*))?$/.exec(args[i] ?? '');
+    if (!m || m[1] !== name) continue;
+    if (m[2] !== undefined) value = m[2];
+    else if (i + 1 < args.length) value = args[++i];
+  }
+  return value;
+}
+
+/**
+ * The ports a Corefile serves plain DNS on (server block keys such as `.:53`, `dns://example.org:5300`,
+ * `example.org`), in order, without repeats. Blocks for other transports (tls://, https://,
+ * grpc://, quic://) are skipped: they answer no plain DNS. Snippets (`(name) { }`), top-level
+ * `import` lines and the contents of blocks are not keys. An unreadable Corefile gives the default port.
+ */
+export function corefilePorts(corefile: string, defaultPort = 53): number[] {
+  const ports: number[] = [];
+  let depth = 0;
+  for (const raw of corefile.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (depth === 0 && line && !line.startsWith('(') && !/^import\s/.test(line)) {
+      const keys = line.replace(/\{.*$/, '').split(/[\s,]+/).filter(Boolean);
+      for (const key of keys) {
+        const scheme = /^([a-z0-9]+):\/\//i.exec(key)?.[1]?.toLowerCase();
+        if (scheme && scheme !== 'dns') continue;
+        const rest = key.replace(/^[a-z0-9]+:\/\//i, '');
+        const m = /:(\d+)$/.exec(rest);
+        const port = m ? Number(m[1]) : defaultPort;
+        if (!ports.includes(port)) ports.push(port);
+      }
+    }
+    for (const ch of line) {
+      if (ch === '{') depth++;
+      else if (ch === '}') depth = Math.max(0, depth - 1);
+    }
+  }
+  return ports.length ? ports : [defaultPort];
 }

@@ -160,7 +160,7 @@ start kube-controller-manager "$k8s_bin/kube-controller-manager" \
 export KUBERNETES_VERSION
 start kubelet "$node_bin" "$here/kubelet.ts" \
   --kubeconfig "$state/kubeconfig" --node-name "$node_name" --state-dir "$state" \
-  --echo-basic "$echo_basic_bin" --bridge "$bridge" --bridge-ip "$bridge_ip" \
+  --echo-basic "$echo_basic_bin" --coredns "$coredns_bin" --bridge "$bridge" --bridge-ip "$bridge_ip" \
   --pod-cidr "$pod_cidr" --netns-prefix "$netns_prefix" --port "$kubelet_port" \
   --tls-cert-file "$pki/kubelet.crt" --tls-private-key-file "$pki/kubelet.key" --client-ca-file "$pki/ca.crt"
 

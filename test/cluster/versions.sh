@@ -5,4 +5,8 @@ KUBERNETES_VERSION=v1.37.1
 ETCD_VERSION=v3.7.3
 # The Gateway API release FluxGate pins everywhere: CRDs and echo-basic come from it.
 GATEWAY_API_VERSION=v1.6.3
+# The coredns image tag of that release's conformance base manifests (the UDPRoute backend), and
+# the plugins its Corefile uses: the build links only these (see build-binaries.sh).
+COREDNS_VERSION=v1.12.2
+COREDNS_PLUGINS="errors log forward whoami"
 FLUXGATE_CACHE="${FLUXGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fluxgate}"

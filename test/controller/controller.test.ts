@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startController } from '../../src/controller/controller.ts';
+import { WATCHED_KINDS } from '../../src/controller/kinds.ts';
 import type { KubeClient, WatchEventHandler } from '../../src/controller/kube-client.ts';
 import type { Pipeline, PipelineSnapshot } from '../../src/pipeline/index.ts';
 import type { Resources } from '../../src/translate/resources.ts';
@@ -74,7 +75,7 @@ test('controller: relevant events rebuild (batched); irrelevant ones do not', as
   const c = startController({ client, pipeline, controllerName: CTRL, logger: createLogger('silent'), holdOffMs: 20, maxDelayMs: 100 });
   try {
     await c.ready();
-    await until(() => watchers.size === 9);
+    await until(() => watchers.size === WATCHED_KINDS.length);
     const gateways = watchers.get(`${GW}/gateways`)!;
     const services = watchers.get('/api/v1/services')!;
     services('ADDED', { metadata: { name: 'nobody-uses-me', namespace: 'a', resourceVersion: '2' } });

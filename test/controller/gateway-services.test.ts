@@ -51,3 +51,34 @@ test('gateway Service: addresses from load-balancer ingress, else the cluster IP
   assert.deepEqual(serviceAddresses({ spec: { type: 'ClusterIP', clusterIP: '10.96.0.7' } }), [{ type: 'IPAddress', value: '10.96.0.7' }]);
   assert.deepEqual(serviceAddresses(undefined), []);
 });
+
+test('gateway Service, local mode: headless and selector-less in the Gateway namespace, with infrastructure metadata and the gateway-name label', () => {
+  const local = { local: true, namespace: '', podSelector: {}, serviceType: 'ClusterIP' as const };
+  const svc = desiredGatewayService(gw, local) as { metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> }; spec: Record<string, unknown> };
+  assert.equal(svc.metadata.namespace, 'shop');
+  assert.equal(svc.metadata.name, 'gw-shop-web');
+  // GatewayInfrastructureMetadata looks objects up by this label in the Gateway's namespace.
+  assert.equal(svc.metadata.labels['gateway.networking.k8s.io/gateway-name'], 'web');
+  assert.equal(svc.metadata.labels.team, 'shop');
+  assert.equal(svc.metadata.annotations['service.beta.kubernetes.io/aws-load-balancer-type'], 'nlb');
+  assert.equal(svc.spec.clusterIP, 'None');
+  assert.equal(svc.spec.type, 'ClusterIP');
+  assert.equal('selector' in svc.spec, false, 'no pods to select: FluxGate listens on the host');
+  // In sync with itself as the API server returns it (no selector): no update.
+  assert.equal(serviceUpdate({ ...svc, metadata: { ...svc.metadata, resourceVersion: '1' } }, svc), undefined);
+  const relabelled = desiredGatewayService({ ...gw, spec: { ...gw.spec, infrastructure: { labels: { team: 'other' } } } } as Gateway, local);
+  const update = serviceUpdate(svc, relabelled) as { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> };
+  assert.equal(update.metadata.labels.team, 'other');
+  assert.equal('selector' in update.spec, false);
+});
+
+test('gateway Service, in-cluster mode: also carries the gateway-name label', () => {
+  const svc = desiredGatewayService(gw, options) as { metadata: { labels: Record<string, string> } };
+  assert.equal(svc.metadata.labels['gateway.networking.k8s.io/gateway-name'], 'web');
+});
+
+test('gateway Service: listener ports of admitted ListenerSets are added', () => {
+  const set = { spec: { parentRef: { name: 'web' }, listeners: [{ name: 'extra', port: 8443, protocol: 'HTTPS' }, { name: 'dup', port: 80, protocol: 'HTTP' }] } } as never;
+  const svc = desiredGatewayService(gw, options, [set]) as { spec: { ports: { port: number }[] } };
+  assert.deepEqual(svc.spec.ports.map((p) => p.port), [80, 443, 8443]);
+});

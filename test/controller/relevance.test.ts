@@ -102,3 +102,29 @@ test('relevance: Namespace label changes matter only with a Selector listener', 
   assert.equal(relevant('Namespace', 'MODIFIED', ns({ a: '2' })), true);
   assert.equal(relevant('Namespace', 'MODIFIED', { ...ns({ a: '2' }), metadata: { name: 'apps', labels: { a: '2' }, annotations: { x: 'y' } } }), false);
 });
+
+test('relevance: ListenerSets, routes attached to them and the Secrets they use', () => {
+  const { relevant } = world();
+  const set = (hostname: string): KubeObject => ({
+    apiVersion: GW, kind: 'ListenerSet', metadata: { name: 'team', namespace: 'team' },
+    spec: { parentRef: { name: 'gw', namespace: 'infra' }, listeners: [{ name: 'https', port: 443, protocol: 'HTTPS', hostname, tls: { certificateRefs: [{ name: 'team-cert' }] } }] },
+  });
+  assert.equal(relevant('ListenerSet', 'ADDED', set('a.example')), true);
+  const toSet: KubeObject = {
+    apiVersion: GW, kind: 'HTTPRoute', metadata: { name: 'via-set', namespace: 'team' },
+    spec: { parentRefs: [{ kind: 'ListenerSet', name: 'team' }], rules: [{ backendRefs: [{ name: 'team-svc', port: 80 }] }] },
+  };
+  assert.equal(relevant('HTTPRoute', 'ADDED', toSet), true, 'a route whose only parent is a ListenerSet');
+  assert.equal(relevant('Secret', 'ADDED', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'team-cert', namespace: 'team' }, type: 'kubernetes.io/tls' }), true, "a ListenerSet's certificate");
+  assert.equal(relevant('Secret', 'ADDED', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unrelated', namespace: 'team' }, type: 'kubernetes.io/tls' }), false);
+});
+
+test('relevance: namespace labels matter once a Gateway selects ListenerSet namespaces by label', () => {
+  const { relevant } = world();
+  const ns = (labels: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team', labels } });
+  relevant('Namespace', 'ADDED', ns({}));
+  assert.equal(relevant('Namespace', 'MODIFIED', ns({ listeners: 'yes' })), false, 'no selector anywhere yet');
+  const selecting = { ...gateway('gw', 'ours'), spec: { gatewayClassName: 'ours', listeners: [], allowedListeners: { namespaces: { from: 'Selector', selector: { matchLabels: { listeners: 'yes' } } } } } };
+  relevant('Gateway', 'MODIFIED', selecting);
+  assert.equal(relevant('Namespace', 'MODIFIED', ns({})), true);
+});

@@ -103,3 +103,48 @@ test('status writer: an accepted GatewayClass gets supportedFeatures', async () 
   assert.ok(status.supportedFeatures.some((f) => f.name === 'HTTPRoute'));
   w.stop();
 });
+
+test('status writer, in-cluster: Programmed=False/AddressNotAssigned while the Gateway Service has no address, then the address', async () => {
+  const path = '/apis/gateway.networking.k8s.io/v1/namespaces/default/gateways/gw';
+  const gw: KubeObject = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'gw', namespace: 'default', resourceVersion: '1', generation: 1 }, spec: {} };
+  const objects = new Map([[path, gw]]);
+  const { client } = fakeApi(objects);
+  const store = createStore();
+  store.apply('Gateway', 'ADDED', gw);
+  let addresses: { type: string; value: string }[] = [];
+  const w = createStatusWriter({ client, store, controllerName: CTRL, logger: createLogger('silent'), now: () => T0, gatewayAddresses: () => addresses });
+  const computed = [{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', namespace: 'default', name: 'gw', status: {
+    conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok', observedGeneration: 1 }, { type: 'Programmed', status: 'True', reason: 'Programmed', message: 'ok', observedGeneration: 1 }],
+    listeners: [], addresses: [{ type: 'IPAddress', value: '0.0.0.0' }],
+  } }];
+  await w.sync(computed);
+  type S = { conditions: { type: string; status: string; reason: string }[]; addresses?: unknown };
+  let status = objects.get(path)!.status as S;
+  assert.deepEqual(status.conditions.find((c) => c.type === 'Programmed'), { ...status.conditions.find((c) => c.type === 'Programmed'), status: 'False', reason: 'AddressNotAssigned' });
+  assert.equal(status.addresses, undefined);
+  addresses = [{ type: 'IPAddress', value: '203.0.113.7' }];
+  store.apply('Gateway', 'MODIFIED', objects.get(path)!);
+  await w.sync(computed);
+  status = objects.get(path)!.status as S;
+  assert.equal(status.conditions.find((c) => c.type === 'Programmed')!.status, 'True');
+  assert.deepEqual(status.addresses, addresses);
+  w.stop();
+});
+
+test('status writer: ListenerSet status is written whole (GEP-1713)', async () => {
+  const path = '/apis/gateway.networking.k8s.io/v1/namespaces/team/listenersets/extra';
+  const set: KubeObject = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'ListenerSet', metadata: { name: 'extra', namespace: 'team', resourceVersion: '1', generation: 2 }, spec: {} };
+  const objects = new Map([[path, set]]);
+  const { client, calls } = fakeApi(objects);
+  const store = createStore();
+  store.apply('ListenerSet', 'ADDED', set);
+  const w = createStatusWriter({ client, store, controllerName: CTRL, logger: createLogger('silent'), now: () => T0 });
+  await w.sync([{ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'ListenerSet', namespace: 'team', name: 'extra', status: {
+    conditions: [{ type: 'Accepted', status: 'False', reason: 'NotAllowed', message: 'no', observedGeneration: 2 }],
+  } }]);
+  assert.deepEqual(calls, [`PUT ${path}/status`]);
+  const status = objects.get(path)!.status as { conditions: { reason: string; lastTransitionTime: string }[] };
+  assert.equal(status.conditions[0]!.reason, 'NotAllowed');
+  assert.equal(status.conditions[0]!.lastTransitionTime, '2025-01-01T00:00:00Z');
+  w.stop();
+});

@@ -151,3 +151,23 @@ test('YAML syntax errors give the line in the file, counted across documents', a
     assert.match(loaded.errors[0]?.message ?? '', /unexpected end of the stream.*\(line 11, column 1\)/, loaded.errors[0]?.message);
   });
 });
+
+test('a ListenerSet loads into Resources.listenerSets and is schema-checked', async () => {
+  const set = `apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: { name: team, namespace: apps }
+spec:
+  parentRef: { name: gw }
+  listeners: [{ name: extra, protocol: HTTP, port: 8081, hostname: team.example }]
+`;
+  await withFiles({ 'gw.yaml': GATEWAY, 'set.yaml': set }, async (dir) => {
+    const loaded = await loadConfig(dir);
+    assert.deepEqual(loaded.errors, []);
+    assert.deepEqual(loaded.resources.listenerSets?.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`), ['apps/team']);
+  });
+  await withFiles({ 'set.yaml': set.replace('port: 8081', 'port: "x"') }, async (dir) => {
+    const loaded = await loadConfig(dir);
+    assert.equal(loaded.errors.length, 1);
+    assert.match(`${loaded.errors[0]!.field} ${loaded.errors[0]!.message}`, /listeners.*port.*integer/);
+  });
+});

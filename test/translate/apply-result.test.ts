@@ -22,7 +22,7 @@ spec:
   listeners:
   - {name: http, port: 8080, protocol: HTTP}
   - {name: https, port: 8443, protocol: HTTPS, tls: {certificateRefs: [{name: tls}]}}
-  - {name: tcp, port: 9000, protocol: TCP}
+  - {name: sctp, port: 9000, protocol: SCTP}
 ---
 apiVersion: v1
 kind: Secret
@@ -50,7 +50,7 @@ test('before an apply, Programmed is False/Pending (Invalid for listeners not in
   const gw = gateway(statuses);
   assert.equal(cond(gw.conditions, 'Programmed').reason, 'Pending');
   assert.equal(cond(listener(gw, 'http'), 'Programmed').reason, 'Pending');
-  assert.equal(cond(listener(gw, 'tcp'), 'Programmed').reason, 'Invalid');
+  assert.equal(cond(listener(gw, 'sctp'), 'Programmed').reason, 'Invalid');
   assert.equal(gw.addresses, undefined);
 });
 
@@ -60,7 +60,7 @@ test('all sockets bound: Programmed=True, addresses from the bound sockets', () 
   assert.deepEqual(cond(gw.conditions, 'Programmed'), { type: 'Programmed', status: 'True', reason: 'Programmed', message: 'Gateway is programmed', observedGeneration: 7 });
   assert.equal(cond(listener(gw, 'http'), 'Programmed').status, 'True');
   assert.equal(cond(listener(gw, 'https'), 'Programmed').status, 'True');
-  assert.equal(cond(listener(gw, 'tcp'), 'Programmed').reason, 'Invalid');
+  assert.equal(cond(listener(gw, 'sctp'), 'Programmed').reason, 'Invalid');
   assert.deepEqual(gw.addresses, [{ type: 'IPAddress', value: '127.0.0.2' }]);
   // Conditions keep their order: Accepted, Conflicted, ResolvedRefs, Programmed.
   assert.deepEqual(listener(gw, 'http').map((c) => c.type), ['Accepted', 'Conflicted', 'ResolvedRefs', 'Programmed']);

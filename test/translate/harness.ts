@@ -10,8 +10,10 @@ import { pluginValidators } from '../../src/plugins/validators.ts';
 const LISTS: Record<string, keyof Resources> = {
   GatewayClass: 'gatewayClasses', Gateway: 'gateways', HTTPRoute: 'httpRoutes', GRPCRoute: 'grpcRoutes',
   ReferenceGrant: 'referenceGrants', Namespace: 'namespaces', Service: 'services',
-  EndpointSlice: 'endpointSlices', Secret: 'secrets',
+  EndpointSlice: 'endpointSlices', Secret: 'secrets', ListenerSet: 'listenerSets',
+  ConfigMap: 'configMaps', BackendTLSPolicy: 'backendTLSPolicies',
   TrafficPolicy: 'trafficPolicies', AuthPolicy: 'authPolicies', Consumer: 'consumers',
+  TLSRoute: 'tlsRoutes', TCPRoute: 'tcpRoutes', UDPRoute: 'udpRoutes',
 };
 
 export function parseResources(text: string): Resources {
@@ -45,13 +47,24 @@ const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex
 export function renderGolden(result: TranslateResult): string {
   const table = {
     ...result.table,
+    backends: undefined as unknown,
     listeners: result.table.listeners.map((l) => ({
       ...l,
       gatewayListeners: l.gatewayListeners.map((gl) => ({
         ...gl,
         certificates: gl.certificates.map((c) => ({ id: c.id, certSha256: sha256(c.certPem), keySha256: sha256(c.keyPem) })),
+        ...(gl.clientValidation ? { clientValidation: { mode: gl.clientValidation.mode, caSha256: sha256(gl.clientValidation.caPem) } } : {}),
       })),
     })),
   };
+  const backends = result.table.backends.map((b) => (b.tls === undefined ? b : {
+    ...b,
+    tls: {
+      ...b.tls,
+      ...(b.tls.caPem === undefined ? {} : { caPem: `sha256:${sha256(b.tls.caPem)}` }),
+      ...(b.tls.clientCertificate === undefined ? {} : { clientCertificate: { id: b.tls.clientCertificate.id, certSha256: sha256(b.tls.clientCertificate.certPem) } as never }),
+    },
+  }));
+  table.backends = backends;
   return stringify({ statuses: result.statuses, table }, { aliasDuplicateObjects: false, lineWidth: 0 });
 }

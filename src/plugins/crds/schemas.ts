@@ -4,6 +4,9 @@
 
 type Schema = Record<string, unknown>;
 
+/** Gateway API Duration (GEP-2257). */
+const DURATION = '^([0-9]{1,5}(h|m|s|ms)){1,4}$';
+
 const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
 const int = (minimum: number, maximum: number): Schema => ({ type: 'integer', minimum, maximum });
 const strList = (extra: Schema = {}): Schema => ({ type: 'array', items: str({ minLength: 1 }), maxItems: 64, ...extra });
@@ -61,6 +64,27 @@ export const TRAFFIC_POLICY_SPEC: Schema = {
       type: 'object',
       description: 'Passive circuit breaker per attachment: open after consecutive failed responses, probe after openSeconds.',
       properties: { consecutiveFailures: int(1, 10_000), openSeconds: int(1, 3600), failureStatuses: { type: 'array', items: int(400, 599) } },
+    },
+    healthCheck: {
+      type: 'object', required: ['active'],
+      description: 'Active health checks of the endpoints of every backend the targeted routes send to (targetRefs only; ignored through ExtensionRef). Failing endpoints get no traffic until they pass again; if every endpoint fails, all get traffic (panic mode).',
+      properties: {
+        active: {
+          type: 'object',
+          properties: {
+            path: str({ pattern: '^/', maxLength: 1024, description: 'Probe request path (default /).' }),
+            host: str({ minLength: 1, maxLength: 253, description: 'Host header of probes (default: the endpoint address).' }),
+            interval: str({ pattern: DURATION, description: 'Time between probes of one endpoint (Gateway API duration, default 5s, 100ms-1h).' }),
+            timeout: str({ pattern: DURATION, description: 'Probe timeout (default 1s, 10ms-60s).' }),
+            healthyThreshold: int(1, 100),
+            unhealthyThreshold: int(1, 100),
+            expectedStatuses: {
+              type: 'array', minItems: 1, maxItems: 32, description: 'Passing statuses: codes or ranges like "200-399" (the default).',
+              items: { 'x-kubernetes-int-or-string': true, pattern: '^[1-5][0-9][0-9](-[1-5][0-9][0-9])?$' },
+            },
+          },
+        },
+      },
     },
   },
 };
