@@ -1,6 +1,8 @@
 // Times reloads of a large standalone configuration in process, stage by stage (load, translate,
 // proxy apply, status bookkeeping), with no load generator: the quick loop for work on
 // config-change latency. The full measurement, to first 200 under load, is `npm run bench`.
+// Reports wall time and the process's CPU time (user + system) per stage: on a busy machine
+// the CPU time is the steadier figure.
 // Each change adds one HTTPRoute file, as bench/lib/config-change.ts does.
 //
 //   node bench/reload-stages.ts [--routes 10000] [--changes 20]
@@ -13,7 +15,7 @@ import { fluxgateBaseYaml, fluxgateRoutesYaml, httpRouteYaml, ports } from './li
 import { createConfigLoader } from '../src/standalone/index.ts';
 import { createTranslateCache, translate, withApplyResult } from '../src/translate/index.ts';
 import { createProxy, validateRegex } from '../src/proxy/index.ts';
-import { describeProblems } from '../src/pipeline/describe-problems.ts';
+import { createProblemTracker } from '../src/pipeline/describe-problems.ts';
 import { CONTROLLER_NAME } from '../src/commands/serve.ts';
 
 const { values: f } = parseArgs({ options: { routes: { type: 'string', default: '10000' }, changes: { type: 'string', default: '20' } } });
@@ -29,27 +31,39 @@ writeFileSync(join(config, 'routes.yaml'), fluxgateRoutesYaml(n));
 
 const loader = createConfigLoader(config);
 const proxy = createProxy();
+const problems = createProblemTracker();
 const options = { controllerName: CONTROLLER_NAME, validateRegex, gatewayAddress: () => '127.0.0.1', cache: createTranslateCache() };
 const stages = ['load', 'translate', 'apply', 'status', 'total'] as const;
-const samples: Record<(typeof stages)[number], number[]> = { load: [], translate: [], apply: [], status: [], total: [] };
+type Stage = (typeof stages)[number];
+const samples: Record<Stage, number[]> = { load: [], translate: [], apply: [], status: [], total: [] };
+const cpuSamples: Record<Stage, number[]> = { load: [], translate: [], apply: [], status: [], total: [] };
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 async function reload(record: boolean): Promise<void> {
-  const t0 = performance.now();
+  const t = [performance.now()];
+  const c = [cpuMs()];
+  const mark = (): void => {
+    t.push(performance.now());
+    c.push(cpuMs());
+  };
   const loaded = await loader.load();
   if (loaded.errors.length > 0) throw new Error(JSON.stringify(loaded.errors));
-  const t1 = performance.now();
+  mark();
   const { table, statuses } = translate(loaded.resources, options);
-  const t2 = performance.now();
+  mark();
   const applied = await proxy.apply(table);
-  const t3 = performance.now();
-  describeProblems(withApplyResult(statuses, table, applied));
-  const t4 = performance.now();
+  mark();
+  problems.describe(withApplyResult(statuses, table, applied));
+  mark();
   if (!record) return;
-  samples.load.push(t1 - t0);
-  samples.translate.push(t2 - t1);
-  samples.apply.push(t3 - t2);
-  samples.status.push(t4 - t3);
-  samples.total.push(t4 - t0);
+  stages.forEach((s, i) => {
+    const [from, to] = s === 'total' ? [0, 4] : [i, i + 1];
+    samples[s].push(t[to]! - t[from]!);
+    cpuSamples[s].push(c[to]! - c[from]!);
+  });
 }
 
 try {
@@ -65,4 +79,5 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const p50 = (xs: number[]): string => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(1);
-process.stdout.write(`reload at ${n} routes, ${changes} changes, p50 ms: ${stages.map((s) => `${s} ${p50(samples[s])}`).join(', ')}\n`);
+process.stdout.write(`reload at ${n} routes, ${changes} changes, p50 wall ms: ${stages.map((s) => `${s} ${p50(samples[s])}`).join(', ')}\n`);
+process.stdout.write(`  p50 CPU ms: ${stages.map((s) => `${s} ${p50(cpuSamples[s])}`).join(', ')}\n`);

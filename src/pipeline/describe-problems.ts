@@ -11,13 +11,62 @@ interface Condition { type?: string; status?: string; reason?: string; message?:
  * Programmed=False with reason Pending is not a problem: it only means "not applied yet".
  */
 export function describeProblems(statuses: readonly ObjectStatus[]): string[] {
-  const out: string[] = [];
-  for (const s of statuses) {
-    const who = `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
-    walk(s.status, who, out);
-  }
-  return out;
+  return createProblemTracker().describe(statuses);
 }
+
+export interface ProblemTracker {
+  /** describeProblems, reusing the lines of statuses seen in the previous call. */
+  describe(statuses: readonly ObjectStatus[]): string[];
+}
+
+/**
+ * Statuses are immutable and the translator hands back the same object for an unchanged route,
+ * in the same sorted order: walking the previous list alongside finds most of them by identity,
+ * the rest through a memo, so a reload of 10,000 routes describes only the changed ones.
+ */
+export function createProblemTracker(): ProblemTracker {
+  let before: readonly ObjectStatus[] = [];
+  let beforeLines: (readonly string[])[] = [];
+  return {
+    describe(statuses) {
+      const out: string[] = [];
+      const lines: (readonly string[])[] = new Array(statuses.length);
+      let j = 0;
+      for (let i = 0; i < statuses.length; i++) {
+        const s = statuses[i]!;
+        let found: readonly string[] | undefined;
+        // Same place, or one or two further on (statuses removed before this one).
+        for (let k = j; k < j + 3 && k < before.length; k++) {
+          if (before[k] !== s) continue;
+          found = beforeLines[k];
+          j = k + 1;
+          break;
+        }
+        found ??= linesOf(s);
+        lines[i] = found;
+        for (const line of found) out.push(line);
+      }
+      before = statuses;
+      beforeLines = lines;
+      return out;
+    },
+  };
+}
+
+function linesOf(s: ObjectStatus): readonly string[] {
+  let lines = memo.get(s);
+  if (lines === undefined) {
+    const found: string[] = [];
+    walk(s.status, `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`, found);
+    lines = found.length === 0 ? NONE : found;
+    memo.set(s, lines);
+  }
+  return lines;
+}
+
+/** Lines per status object (statuses are immutable). */
+const memo = new WeakMap<ObjectStatus, readonly string[]>();
+const NONE: readonly string[] = [];
 
 function walk(value: unknown, where: string, out: string[]): void {
   if (typeof value !== 'object' || value === null) return;

@@ -3,7 +3,7 @@ import { createTranslateCache, translate, withApplyResult } from '../translate/i
 import type { ObjectStatus, Resources, TranslateOptions } from '../translate/index.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { describeProblems } from './describe-problems.ts';
+import { createProblemTracker } from './describe-problems.ts';
 
 export interface PipelineDeps {
   readonly proxy: { apply(table: RoutingTable): Promise<ApplyResult> };
@@ -42,6 +42,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   let pending: Resources | undefined;
   let waiters: { resolve: (s: PipelineSnapshot) => void; reject: (e: unknown) => void }[] = [];
   let reported = new Set<string>();
+  const problemTracker = createProblemTracker();
   let lastResources: Resources | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   const retryMs = deps.bindRetryMs ?? BIND_RETRY_MS;
@@ -58,6 +59,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const unchanged = snapshot.table?.version === table.version && snapshot.applied !== undefined
       && snapshot.applied.listeners.every((l) => l.bound);
     const applied = unchanged ? (snapshot.applied as ApplyResult) : await deps.proxy.apply(table);
+    // The new table serves from here on. Let requests waiting on the event loop run before
+    // the status bookkeeping below (linear in the number of objects), so a reload under load
+    // reaches its first request sooner.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     snapshot = { table, applied, statuses: withApplyResult(statuses, table, applied) };
     deps.metrics?.configReloads.inc({ result: unchanged ? 'unchanged' : 'applied' });
     deps.metrics?.configLastSuccess.setToCurrentTime();
@@ -72,7 +77,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     scheduleBindRetry(unbound.length > 0);
     // Log each problem once, when it appears, so a user sees why a route did not attach
     // without the same line repeating on every reload.
-    const problems = describeProblems(snapshot.statuses);
+    const problems = problemTracker.describe(snapshot.statuses);
     const next = new Set(problems);
     for (const p of problems) if (!reported.has(p)) deps.logger.warn({ problem: p }, 'status problem');
     for (const p of reported) if (!next.has(p)) deps.logger.info({ problem: p }, 'status problem resolved');

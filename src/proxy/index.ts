@@ -14,7 +14,8 @@ import type { PluginRuntime } from '../plugins/index.ts';
 import { resolveLimits, type ProxyLimits } from './limits.ts';
 import { ListenerManager } from './listeners.ts';
 import { silentLogger, type ProxyLogger } from './logger.ts';
-import { compileTable, type CompiledTable } from './router.ts';
+import { compileTable } from './compile-table.ts';
+import type { CompiledTable } from './router.ts';
 import { UpstreamPools } from './upstream.ts';
 import { HealthChecker, type HealthSnapshot } from './health-check.ts';
 
@@ -72,7 +73,7 @@ export function createProxy(options: ProxyOptions = {}): Proxy {
     try {
       options.plugins?.beginCompile();
       try {
-        compiled = compileTable(table, pools, logger, options.plugins);
+        compiled = compileTable(table, pools, logger, options.plugins, current);
       } finally {
         options.plugins?.endCompile();
       }

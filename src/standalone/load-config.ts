@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { emptyResources, sortResources } from '../translate/resources.ts';
+import { emptyResources } from '../translate/resources.ts';
 import type { Resources } from '../translate/resources.ts';
 import type { ConfigError } from './config-error.ts';
 import { parseDocumentText, parseWholeStream, splitDocuments } from './parse-documents.ts';
@@ -71,7 +71,7 @@ export function createConfigLoader(path: string): ConfigLoader {
       }
       const nextFiles = new Map<string, FileEntry>();
       const errors: ConfigError[] = [];
-      const objects: LocatedObject[] = [];
+      const located: (readonly LocatedObject[])[] = [];
       for (const file of paths) {
         const shown = relative(process.cwd(), file) || file;
         let entry: FileEntry;
@@ -86,13 +86,13 @@ export function createConfigLoader(path: string): ConfigLoader {
         }
         nextFiles.set(file, entry);
         errors.push(...entry.errors);
-        for (const l of entry.located) objects.push(l);
+        located.push(entry.located);
       }
       files = nextFiles;
-      const built = builder.build(objects);
+      const built = builder.build(located);
       errors.push(...built.errors);
       if (errors.length > 0) return failed(paths, errors);
-      return { files: paths, resources: sortResources(built.resources), errors: [] };
+      return { files: paths, resources: built.resources, errors: [] };
     },
   };
 }

@@ -4,6 +4,7 @@
 // object when it changes, never mutate it).
 import type { Resources } from './resources.ts';
 import type { ObjectStatus, TranslateOptions } from './types.ts';
+import type { TableState } from './build-table.ts';
 
 /** Opaque memo for translate(); create one per front end with createTranslateCache(). */
 export interface TranslateCache {
@@ -26,20 +27,30 @@ export type ContextKey = readonly unknown[];
 
 export interface CacheState extends TranslateCache {
   context?: { key: ContextKey; value: unknown };
-  routes: WeakMap<object, RouteMemo>;
-  /** Previous precedence order of each virtual host, to merge instead of re-sorting. */
-  vhostOrder: Map<string, readonly unknown[]>;
-  /** Content hash of each IR route object. */
-  readonly routeHashes: WeakMap<object, string>;
+  /** The previous call's routes and their memos (translate.ts RouteLists). */
+  routes: unknown;
+  /** Lists the last sanitize() took as they were (graph.ts SanitizeHints). */
+  sanitized?: ReadonlyMap<string, readonly unknown[]>;
+  /** Backend sources by id, of every route translated in this context. */
+  sources: Map<string, unknown>;
+  /** The previous table, to patch (valid while the context is the same). */
+  table?: TableState;
+  /** Content hash of IR routes, virtual hosts, listeners and backends. */
+  readonly hashes: WeakMap<object, string>;
+  /**
+   * IR backends by BackendSource's Service port object (h2c forced or not; by health check), valid while the context is the same: the
+   * same object for an unchanged backend lets the proxy keep its compiled routes.
+   */
+  backends: WeakMap<object, { readonly forced: Map<unknown, unknown>; readonly plain: Map<unknown, unknown> }>;
 }
 
 export function createTranslateCache(): TranslateCache {
-  const state: CacheState = { __translateCache: true, routes: new WeakMap(), vhostOrder: new Map(), routeHashes: new WeakMap() };
+  const state: CacheState = { __translateCache: true, routes: undefined, sources: new Map(), hashes: new WeakMap(), backends: new WeakMap() };
   return state;
 }
 
 export function cacheState(cache: TranslateCache | undefined): CacheState | undefined {
-  return cache !== undefined && typeof cache === 'object' && (cache as Partial<CacheState>).routes instanceof WeakMap
+  return cache !== undefined && typeof cache === 'object' && (cache as Partial<CacheState>).hashes instanceof WeakMap
     ? (cache as CacheState)
     : undefined;
 }

@@ -210,7 +210,7 @@ export function withAttachedListenerSets(statuses: readonly ObjectStatus[], gate
  * rules as translate(), without validating the listeners.
  */
 export function admittedListenerSets(resources: Resources, controllerName: string): Map<string, ListenerSet[]> {
-  const graph = buildGraph(sanitize(resources), controllerName);
+  const graph = buildGraph(sanitize(resources).resources, controllerName);
   const byKey = new Map<string, GatewayInfo>(graph.ourGateways.map((gateway) => {
     const m = meta(gateway);
     return [`${m.namespace}/${m.name}`, { gateway, meta: m, addresses: [], listeners: [], failures: [] }];

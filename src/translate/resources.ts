@@ -79,6 +79,13 @@ export interface Resources {
   readonly backendTLSPolicies?: readonly BackendTLSPolicy[];
 }
 
+/** Every list of Resources (a kind added there must be added here: graph.ts checks it). */
+export const RESOURCE_LISTS = [
+  'gatewayClasses', 'gateways', 'httpRoutes', 'grpcRoutes', 'referenceGrants', 'namespaces', 'services', 'endpointSlices',
+  'secrets', 'listenerSets', 'trafficPolicies', 'authPolicies', 'consumers', 'tlsRoutes', 'tcpRoutes', 'udpRoutes',
+  'configMaps', 'backendTLSPolicies',
+] as const satisfies readonly (keyof Resources)[];
+
 export function emptyResources(): Resources {
   return {
     gatewayClasses: [], gateways: [], httpRoutes: [], grpcRoutes: [], referenceGrants: [],

@@ -2,8 +2,10 @@
 // be known before routes attach, and attachment counts must be final before statuses are built.
 import { attachRoute } from './attach.ts';
 import type { BackendSource } from './backends.ts';
-import { buildTable, type Placement } from './build-table.ts';
 import { withBackendTls } from './backend-tls.ts';
+import { buildTable, type Placement } from './build-table.ts';
+import { patchTable } from './patch-table.ts';
+import type { RoutingTable } from '../ir/index.ts';
 import { gatewayClassStatus, gatewayStatus, routeStatus, routeUsable, CONTROLLER_API_VERSION, type RouteStatusInput } from './build-status.ts';
 import { contextOf, sameContext, type RouteMemo, cacheState } from './cache.ts';
 import { buildGraph, sanitize, type Graph } from './graph.ts';
@@ -12,7 +14,7 @@ import { buildListenerSets, listenerSetStatus, withAttachedListenerSets, type Li
 import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
-import { compareStrings, meta, show } from './safe.ts';
+import { compareStrings, meta, show, type Meta } from './safe.ts';
 import { buildPolicyIndex } from './policies.ts';
 import { placeWithPolicies } from './policy-routes.ts';
 import { policyStatuses } from './policy-status.ts';
@@ -53,74 +55,144 @@ function buildContext(resources: Resources, options: TranslateOptions, controlle
  * routes with one changed costs one route. The output is the same as without a cache.
  */
 export function translate(input: Resources, options: TranslateOptions): TranslateResult {
-  const resources = sanitize(input);
+  try {
+    return translateOnce(input, options);
+  } catch (err) {
+    // The cache is updated in place (attachment counts): after a failure it cannot be trusted.
+    const state = cacheState(options?.cache);
+    if (state !== undefined) state.context = undefined;
+    throw err;
+  }
+}
+
+function translateOnce(input: Resources, options: TranslateOptions): TranslateResult {
+  const state = cacheState(options?.cache);
+  const { resources, nextHints } = sanitize(input, state?.sanitized);
+  if (state !== undefined) state.sanitized = nextHints;
   const controllerName = typeof options?.controllerName === 'string' ? options.controllerName : '';
   const validateRegex: RegexCheck = typeof options?.validateRegex === 'function' ? options.validateRegex : () => undefined;
-  const state = cacheState(options?.cache);
   const context = contextOf(resources, options);
 
   let ctx: ContextState;
-  let memos: WeakMap<object, RouteMemo>;
+  let previous: RouteLists | undefined;
   if (state?.context !== undefined && sameContext(state.context.key, context)) {
     ctx = { ...(state.context.value as ContextState), graph: { ...(state.context.value as ContextState).graph, resources } };
-    // attachedRoutes is recounted from every route below, cached or not.
-    for (const g of ctx.gateways) for (const l of g.listeners) l.attached.clear();
-    for (const set of ctx.listenerSets) for (const l of set.listeners) l.attached.clear();
-    memos = state.routes;
+    previous = state.routes as RouteLists;
   } else {
     ctx = buildContext(resources, options, controllerName);
-    memos = new WeakMap();
+    if (state !== undefined) {
+      state.backends = new WeakMap();
+      state.table = undefined;
+      state.sources = new Map();
+    }
   }
   const { graph, gateways, gatewayByKey, listenerSets, listenerSetByKey } = ctx;
 
-  const placements: Placement[] = [];
-  const streamPlacements: StreamPlacement[] = [];
-  const sources = new Map<string, BackendSource>();
-  const routeStatuses: ObjectStatus[] = [];
-  const routeLists: [RouteKind, readonly unknown[]][] = [
+  // Routes are diffed against the previous call by identity (both lists sorted by namespace and
+  // name): kept routes reuse what they contributed, removed ones give their attachments back,
+  // and only the others are translated.
+  const lists: RouteLists = new Map();
+  const removedMemos: RouteMemo[] = [];
+  const toTranslate: { kind: RouteKind; route: object; routeKey: string; list: RouteMemo[]; at: number }[] = [];
+  const routeLists: [RouteKind, readonly object[]][] = [
     ['HTTPRoute', resources.httpRoutes], ['GRPCRoute', resources.grpcRoutes],
     ['TLSRoute', resources.tlsRoutes ?? []], ['TCPRoute', resources.tcpRoutes ?? []], ['UDPRoute', resources.udpRoutes ?? []],
   ];
   for (const [kind, routes] of routeLists) {
-    const seen = new Set<string>();
+    const before = previous?.get(kind);
+    const kept: object[] = [];
+    const memos: RouteMemo[] = [];
+    let j = 0;
+    // sanitize() left objects only, unique by namespace and name within each list.
     for (const route of routes) {
-      const cached = typeof route === 'object' && route !== null ? memos.get(route) : undefined;
-      const m = meta(route);
-      const routeKey = cached?.kind === kind ? cached.routeKey : `${kind}/${m.namespace}/${m.name}`;
-      if (m.name === '' || seen.has(routeKey)) continue;
-      seen.add(routeKey);
-      let memo = cached;
-      if (memo === undefined || memo.routeKey !== routeKey) {
-        memo = isStreamKind(kind)
-          ? translateStreamRoute(graph, gatewayByKey, route, kind, routeKey, controllerName, listenerSetByKey)
-          : translateRoute(graph, gatewayByKey, route, kind, routeKey, validateRegex, controllerName, listenerSetByKey);
-        if (typeof route === 'object' && route !== null) memos.set(route, memo);
-      } else {
-        for (const l of memo.countedOn as ListenerInfo[]) l.attached.add(routeKey);
+      if (before !== undefined) {
+        if (j < before.routes.length && before.routes[j] === route) {
+          kept.push(route);
+          memos.push(before.memos[j++]!);
+          continue;
+        }
+        const m = meta(route);
+        // Previous routes that sort before this one, or are an older version of it, are gone.
+        while (j < before.routes.length && compareMeta(meta(before.routes[j]), m) <= 0) removedMemos.push(before.memos[j++]!);
       }
-      for (const s of memo.sources as BackendSource[]) if (!sources.has(s.id)) sources.set(s.id, s);
-      if (isStreamKind(kind)) for (const p of memo.placements as StreamPlacement[]) streamPlacements.push(p);
-      else for (const p of memo.placements as Placement[]) placements.push(p);
-      if (memo.status !== undefined) routeStatuses.push(memo.status);
+      const m = meta(route);
+      if (m.name === '') continue;
+      kept.push(route);
+      toTranslate.push({ kind, route, routeKey: `${kind}/${m.namespace}/${m.name}`, list: memos, at: memos.length });
+      memos.push(undefined as unknown as RouteMemo);
     }
+    if (before !== undefined) while (j < before.routes.length) removedMemos.push(before.memos[j++]!);
+    lists.set(kind, { routes: kept, memos });
+  }
+  // Attachments of removed routes go first: a changed route is removed and added under one key.
+  for (const memo of removedMemos) for (const l of memo.countedOn as ListenerInfo[]) l.attached.delete(memo.routeKey);
+  const sources = (state?.sources ?? new Map()) as Map<string, BackendSource>;
+  const addedMemos: RouteMemo[] = [];
+  for (const t of toTranslate) {
+    const memo = isStreamKind(t.kind)
+      ? translateStreamRoute(graph, gatewayByKey, t.route, t.kind, t.routeKey, controllerName, listenerSetByKey)
+      : translateRoute(graph, gatewayByKey, t.route, t.kind, t.routeKey, validateRegex, controllerName, listenerSetByKey);
+    t.list[t.at] = memo;
+    addedMemos.push(memo);
+    // A backend id names one Service port: any route's source for it is as good as another's.
+    for (const s of memo.sources as BackendSource[]) if (!sources.has(s.id)) sources.set(s.id, s);
   }
 
+  // HTTP placements build or patch the HTTP table; stream routes (few) are laid out afresh.
+  const httpPlacements = (memos: readonly RouteMemo[]): Placement[] =>
+    memos.flatMap((m) => (isStreamKind(m.kind as RouteKind) ? [] : (m.placements as Placement[])));
   const allListeners = [...gateways.flatMap((g) => g.listeners), ...listenerSets.flatMap((s) => s.listeners)];
-  const streamTable = withStreamRoutes(buildTable(graph, allListeners, placements, sources, state), graph, allListeners, streamPlacements, sources);
+  let httpTable: RoutingTable | undefined;
+  if (previous !== undefined && state?.table !== undefined) {
+    httpTable = patchTable(graph, state.table, httpPlacements(removedMemos), httpPlacements(addedMemos), sources, state);
+  }
+  httpTable ??= buildTable(graph, allListeners, httpPlacements([...lists.values()].flatMap((l) => l.memos)), sources, state);
+  const streamPlacements: StreamPlacement[] = [];
+  for (const [kind, l] of lists) if (isStreamKind(kind)) for (const m of l.memos) for (const p of m.placements as StreamPlacement[]) streamPlacements.push(p);
+  const streamTable = withStreamRoutes(httpTable, graph, allListeners, streamPlacements, sources);
   const { table, statuses: backendTlsStatuses } = withBackendTls(streamTable, graph, gateways, controllerName);
-  const statuses: ObjectStatus[] = [
+
+  // Statuses sorted by kind, namespace, name. A route kind's statuses are already in that
+  // order (its list is sorted by namespace and name), so only the few others are sorted, and
+  // the blocks are laid out by kind.
+  const blocks = new Map<string, ObjectStatus[]>();
+  for (const [kind, l] of lists) {
+    const block: ObjectStatus[] = [];
+    for (const m of l.memos) if (m.status !== undefined) block.push(m.status);
+    blocks.set(kind, block);
+  }
+  const others = [
     ...graph.ourClassObjects.map(gatewayClassStatus),
     ...withAttachedListenerSets(gateways.map(gatewayStatus), gateways, listenerSets),
     ...listenerSets.map(listenerSetStatus),
-    ...routeStatuses,
     ...(graph.policies === undefined ? [] : policyStatuses(graph, graph.policies, controllerName)),
     ...backendTlsStatuses,
-  ].sort(compareStatuses);
+  ];
+  const unsorted = new Set<string>();
+  for (const st of others) {
+    const block = blocks.get(st.kind);
+    if (block === undefined) blocks.set(st.kind, [st]);
+    else block.push(st);
+    unsorted.add(st.kind);
+  }
+  const statuses: ObjectStatus[] = [];
+  for (const kind of [...blocks.keys()].sort(compareStrings)) {
+    const block = blocks.get(kind)!;
+    if (unsorted.has(kind)) block.sort(compareStatuses);
+    for (const st of block) statuses.push(st);
+  }
   if (state !== undefined) {
     state.context = { key: context, value: ctx };
-    state.routes = memos;
+    state.routes = lists;
   }
   return { table, statuses };
+}
+
+/** Each route kind's routes (sorted, as translated) and what each contributed, by position. */
+type RouteLists = Map<RouteKind, { readonly routes: readonly object[]; readonly memos: readonly RouteMemo[] }>;
+
+function compareMeta(a: Meta, b: Meta): number {
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
 }
 
 /** Everything one route contributes, given the context. */

@@ -7,7 +7,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Route, RouteMatch } from '../../src/ir/index.ts';
-import { compileTable } from '../../src/proxy/router.ts';
+import { compileTable } from '../../src/proxy/compile-table.ts';
 import { UpstreamPools } from '../../src/proxy/upstream.ts';
 import { DEFAULT_LIMITS } from '../../src/proxy/limits.ts';
 import { silentLogger } from '../../src/proxy/logger.ts';

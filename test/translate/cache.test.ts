@@ -40,6 +40,40 @@ test('cache: random subsets of routes and context objects give the uncached resu
     }), { numRuns: 150 });
 });
 
+test('cache: sequences of route sets over a fixed context (the table is patched) give the uncached result', () => {
+  const all = inputs.filter((r) => r.httpRoutes.length + r.grpcRoutes.length >= 2);
+  fc.assert(fc.property(
+    fc.nat(all.length - 1),
+    fc.array(fc.array(fc.boolean(), { minLength: 16, maxLength: 16 }), { minLength: 2, maxLength: 10 }),
+    (i, steps) => {
+      const base = all[i]!;
+      const cache = createTranslateCache();
+      for (const keep of steps) {
+        const pick = <T>(list: readonly T[], offset: number): T[] => list.filter((_, j) => keep[(j + offset) % keep.length]);
+        // Only routes change: every other object stays the same, so the cache patches.
+        const r: Resources = { ...base, httpRoutes: pick(base.httpRoutes, 0), grpcRoutes: pick(base.grpcRoutes, 7) };
+        assert.deepEqual(translate(r, withCache(cache)), translate(r, OPTIONS));
+      }
+    }), { numRuns: 400 });
+});
+
+test('cache: unsorted lists and duplicates after sorted ones (sanitize with hints) give the uncached result', () => {
+  const all = inputs.filter((r) => r.httpRoutes.length >= 2);
+  fc.assert(fc.property(
+    fc.nat(all.length - 1),
+    fc.array(fc.array(fc.nat(20), { maxLength: 12 }), { minLength: 2, maxLength: 6 }),
+    (i, steps) => {
+      const base = all[i]!;
+      const cache = createTranslateCache();
+      for (const order of steps) {
+        // Any order, repeats allowed: a sorted prefix of the previous list plus strays.
+        const httpRoutes = [...base.httpRoutes.slice(0, order.length % (base.httpRoutes.length + 1)), ...order.map((k) => base.httpRoutes[k % base.httpRoutes.length]!)];
+        const r: Resources = { ...base, httpRoutes };
+        assert.deepEqual(translate(r, withCache(cache)), translate(r, OPTIONS));
+      }
+    }), { numRuns: 300 });
+});
+
 test('cache: adding one route keeps the IR objects of the others and a correct attachedRoutes count', () => {
   const base = inputs.find((r) => r.httpRoutes.length >= 3 && r.gateways.length === 1)!;
   const cache = createTranslateCache();
