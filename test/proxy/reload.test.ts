@@ -162,7 +162,8 @@ test('THE RELOAD TEST: table re-applied every 100 ms under keep-alive load, zero
     console.log(`reload test: ${ok} requests OK, ${failures.length} failed, ${applies} applies, ${newConnections} client connections`);
     assert.deepEqual(failures, []);
     assert.ok(applies >= 30, `only ${applies} applies`);
-    assert.ok(ok > 1000, `only ${ok} requests`);
+    // Enough traffic across the swaps to mean something; throughput itself is bench/'s business.
+    assert.ok(ok > 200, `only ${ok} requests`);
     assert.ok(newConnections <= 16, `keep-alive clients had to reconnect: ${newConnections}`);
     assert.ok(served.has('/alt:a') && served.has('/alt:b'), 'both versions of /alt served');
   } finally {
