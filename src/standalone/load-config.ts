@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { emptyResources } from '../translate/resources.ts';
 import type { Resources } from '../translate/resources.ts';
@@ -59,10 +59,13 @@ export function createConfigLoader(path: string): ConfigLoader {
   let files = new Map<string, FileEntry>();
   const builder = createResourceBuilder();
   return {
+    // Synchronous file system calls, on purpose: a reload stats every file, and under request
+    // load each awaited call would wait a whole turn of the event loop (milliseconds each, so
+    // tens of milliseconds for a folder of files) while a stat takes microseconds.
     async load() {
       let paths: string[];
       try {
-        paths = await listFiles(path);
+        paths = listFiles(path);
       } catch (err) {
         return failed([], [{ code: 'CONFIG_READ', file: path, message: errorMessage(err) }]);
       }
@@ -76,10 +79,10 @@ export function createConfigLoader(path: string): ConfigLoader {
         const shown = relative(process.cwd(), file) || file;
         let entry: FileEntry;
         try {
-          const info = await stat(file);
+          const info = statSync(file);
           const stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
           const previous = files.get(file);
-          entry = previous?.stamp === stamp ? previous : readFileEntry(shown, stamp, await readFile(file, 'utf8'), previous?.docs);
+          entry = previous?.stamp === stamp ? previous : readFileEntry(shown, stamp, readFileSync(file, 'utf8'), previous?.docs);
         } catch (err) {
           errors.push({ code: 'CONFIG_READ', file: shown, message: errorMessage(err) });
           continue;
@@ -145,10 +148,10 @@ function failed(files: readonly string[], errors: readonly ConfigError[]): Loade
   return { files, resources: emptyResources(), errors };
 }
 
-async function listFiles(path: string): Promise<string[]> {
-  const info = await stat(path);
+function listFiles(path: string): string[] {
+  const info = statSync(path);
   if (!info.isDirectory()) return [path];
-  const entries = await readdir(path, { recursive: true, withFileTypes: true });
+  const entries = readdirSync(path, { recursive: true, withFileTypes: true });
   return entries
     .filter((e) => e.isFile() && YAML_FILE.test(e.name) && !e.name.startsWith('.'))
     .map((e) => join(e.parentPath, e.name))
