@@ -35,6 +35,20 @@ function optional<T>(x: T | undefined): T[] {
   return x === undefined ? [] : [x];
 }
 
+/** A listener's status (of a Gateway or a ListenerSet): defaults overridden by its failures. */
+export function listenerStatus(l: ListenerInfo, gen: number | undefined): unknown {
+  return {
+    name: l.name,
+    supportedKinds: l.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
+    attachedRoutes: l.attached.size,
+    conditions: mergeConditions([
+      st.listenerAccepted(), st.listenerNoConflicts(), st.listenerResolvedRefs(),
+      serves(l) ? st.listenerProgrammedPending() : st.listenerNotProgrammedInvalid('Listener is invalid; see the other conditions'),
+      ...l.failures,
+    ], gen),
+  };
+}
+
 export function gatewayStatus(g: GatewayInfo): ObjectStatus {
   const invalid = g.listeners.filter((l) => !listenerIsValid(l));
   const failures: ConditionInput[] = [...g.failures];
@@ -51,16 +65,7 @@ export function gatewayStatus(g: GatewayInfo): ObjectStatus {
     apiVersion: CONTROLLER_API_VERSION, kind: 'Gateway', namespace: g.meta.namespace, name: g.meta.name,
     status: {
       conditions: mergeConditions([st.gatewayAccepted(), programmed, ...failures, ...optional(insecureFrontendValidation(g.gateway)), ...optional(g.backendTls?.condition)], gen),
-      listeners: g.listeners.map((l) => ({
-        name: l.name,
-        supportedKinds: l.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
-        attachedRoutes: l.attached.size,
-        conditions: mergeConditions([
-          st.listenerAccepted(), st.listenerNoConflicts(), st.listenerResolvedRefs(),
-          serves(l) ? st.listenerProgrammedPending() : st.listenerNotProgrammedInvalid('Listener is invalid; see the other conditions'),
-          ...l.failures,
-        ], gen),
-      })),
+      listeners: g.listeners.map((l) => listenerStatus(l, gen)),
     },
   };
 }

@@ -4,10 +4,9 @@
 // own, bind on the Gateway's addresses, and lose every conflict to a listener of higher
 // precedence: the Gateway's own listeners first, then sets by creation time, then by
 // namespace/name. Routes reach them only through a parentRef of kind ListenerSet.
-import * as st from '../status/index.ts';
 import { mergeConditions, type ConditionInput } from '../status/index.ts';
 import * as ls from '../status/listener-set.ts';
-import { listenerIsValid } from './build-status.ts';
+import { listenerIsValid, listenerStatus } from './build-status.ts';
 import { buildGraph, sanitize, type Graph } from './graph.ts';
 import { selectorMatches } from './label-selector.ts';
 import { buildGateways, serves, socketId, type GatewayInfo, type ListenerInfo } from './listeners.ts';
@@ -173,16 +172,7 @@ export function listenerSetStatus(set: ListenerSetInfo): ObjectStatus {
     ...base,
     status: {
       conditions: mergeConditions(conditions, gen),
-      listeners: set.listeners.map((l) => ({
-        name: l.name,
-        supportedKinds: l.supportedKinds.map((k) => ({ group: k.group, kind: k.kind })),
-        attachedRoutes: l.attached.size,
-        conditions: mergeConditions([
-          st.listenerAccepted(), st.listenerNoConflicts(), st.listenerResolvedRefs(),
-          serves(l) ? st.listenerProgrammedPending() : st.listenerNotProgrammedInvalid('Listener is invalid; see the other conditions'),
-          ...l.failures,
-        ], gen),
-      })),
+      listeners: set.listeners.map((l) => listenerStatus(l, gen)),
     },
   };
 }
