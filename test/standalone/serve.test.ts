@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -8,6 +8,15 @@ import { startServe } from '../../src/commands/serve.ts';
 import { startDemoBackend } from '../../src/demo/backend.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import { freePort, waitFor } from '../helpers/net.ts';
+
+/**
+ * Edits replace the file in one rename, as the README asks of writers: an in-place write is a
+ * truncation (a valid, empty file) and then the text, and a reload may see the empty file.
+ */
+async function replaceFile(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
+}
 
 function baseConfig(gatewayPort: number, backendPort: number): string {
   return `apiVersion: gateway.networking.k8s.io/v1
@@ -73,12 +82,12 @@ test('serve: files in, traffic out; edits apply within a second; broken edits ke
 
   // An edit: a new route is served soon after the write (the latency target is measured by
   // bench/; this bound only has to hold on a busy machine).
-  await writeFile(join(dir, 'route-b.yaml'), route('b', '/b'));
+  await replaceFile(join(dir, 'route-b.yaml'), route('b', '/b'));
   const tookMs = await waitFor(async () => (await get('/b')) === 200, 5000);
   assert.ok(tookMs < 5000, `new route served after ${tookMs} ms`);
 
   // A broken edit: rejected with file, document and field; the last good table keeps serving.
-  await writeFile(join(dir, 'route-b.yaml'), route('b', '/b').replace('port: 80', 'port: "eighty"'));
+  await replaceFile(join(dir, 'route-b.yaml'), route('b', '/b').replace('port: 80', 'port: "eighty"'));
   await waitFor(async () => serving.lastErrors().length > 0, 2000);
   assert.equal(await get('/b'), 200, 'the last good table keeps serving');
   assert.equal(await get('/a'), 200);
@@ -86,7 +95,7 @@ test('serve: files in, traffic out; edits apply within a second; broken edits ke
   assert.match(status.configErrors.join('\n'), /route-b\.yaml: document 0: spec\.rules\[0\]\.backendRefs\[0\]\.port: must be integer/);
 
   // Fixed again, and a route to a Service that does not exist: the route says why.
-  await writeFile(join(dir, 'route-b.yaml'), route('b', '/b', 'missing'));
+  await replaceFile(join(dir, 'route-b.yaml'), route('b', '/b', 'missing'));
   await waitFor(async () => serving.lastErrors().length === 0 && (await get('/b')) === 500, 2000);
   const fixed = (await (await request(`${serving.admin?.url}/debug/status`)).body.json()) as { configErrors: string[]; objects: unknown[] };
   assert.deepEqual(fixed.configErrors, []);
