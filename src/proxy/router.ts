@@ -127,10 +127,6 @@ export class CompiledVirtualHost {
     this.usesQuery = index.queryRoutes > 0;
   }
 
-  get routeCount(): number {
-    return this.routes.length;
-  }
-
   /** The first route (in precedence order) that accepts the request, or undefined. */
   match(path: string, method: string, headers: IncomingHttpHeaders, rawQuery: string): CompiledRoute | undefined {
     // No per-request allocation unless some route of this host matches on the query.

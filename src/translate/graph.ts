@@ -2,7 +2,7 @@
 // namespace and name instead of scanning lists.
 import { RESOURCE_LISTS, type Resources, type Service, type Secret, type EndpointSlice, type Gateway, type GatewayClass, type ConfigMap } from './resources.ts';
 import { canonicalJson } from './canonical-json.ts';
-import { compareStrings, meta, obj, str, type Meta } from './safe.ts';
+import { compareMeta, compareStrings, meta, obj, str } from './safe.ts';
 import type { PolicyIndex } from './policies.ts';
 
 export interface Graph {
@@ -81,13 +81,8 @@ function sortedAndUnique(x: readonly unknown[], hint: readonly unknown[] | undef
   return true;
 }
 
-function compareMeta(a: Meta, b: Meta): number {
-  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
-}
-
-const LISTS = RESOURCE_LISTS;
 // Fails to type-check when Resources gains a list that RESOURCE_LISTS does not name.
-const LISTS_COMPLETE: Exclude<keyof Resources, (typeof LISTS)[number]> extends never ? true : never = true;
+const LISTS_COMPLETE: Exclude<keyof Resources, (typeof RESOURCE_LISTS)[number]> extends never ? true : never = true;
 void LISTS_COMPLETE;
 
 /** Lists a previous sanitize() took as they were, by key: they make the next check cheaper. */
@@ -102,7 +97,7 @@ export function sanitize(r: unknown, hints?: SanitizeHints): { resources: Resour
   const o = obj(r) ?? {};
   const out: Record<string, readonly unknown[]> = {};
   const nextHints = new Map<string, readonly unknown[]>();
-  for (const k of LISTS) {
+  for (const k of RESOURCE_LISTS) {
     const x = o[k];
     const l = list(x, hints?.get(k));
     out[k] = l;

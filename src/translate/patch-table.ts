@@ -8,7 +8,7 @@
 import type { Listener, RoutingTable, VirtualHost } from '../ir/index.ts';
 import type { BackendSource } from './backends.ts';
 import {
-  assembleTable, backendsInUse, isolated, moreSpecificListener, noteVhostHash, routeHash, useBackends, vhostKey,
+  assembleTable, backendsInUse, isolated, mergeSorted, moreSpecificListener, noteVhostHash, routeHash, useBackends, vhostKey,
   type BackendUse, type Placement, type TableState, type VhostState,
 } from './build-table.ts';
 import type { CacheState } from './cache.ts';
@@ -85,7 +85,11 @@ export function patchTable(
     }
     const adds = [...c.added.values()].sort(compareRoutes);
     for (const r of adds) useBackends(use, r, 1);
-    const { ordered, hashes } = merge(keptRoutes, keptHashes, adds, adds.map((r) => routeHash(r.route, cache)));
+    const ordered = adds.length === 0 ? keptRoutes : mergeSorted(keptRoutes, adds);
+    // The kept routes keep their hashes, in order; only the added ones are hashed.
+    const addedHashes = new Map(adds.map((r) => [r, routeHash(r.route, cache)]));
+    let k = 0;
+    const hashes = adds.length === 0 ? keptHashes : ordered.map((r) => (r === keptRoutes[k] ? keptHashes[k++]! : addedHashes.get(r)!));
     const contributors = new Map([...c.contributors].filter(([, n]) => n > 0));
     vhosts.set(key, { ...v, contributors, ordered, hashes });
     if (!copied.has(v.listenerPos)) {
@@ -102,23 +106,6 @@ export function patchTable(
   const table = assembleTable(graph, listeners, use, state.healthChecks, sources, cache, backends);
   cache.table = { table, sockets: state.sockets, vhosts, backendUse: use, healthChecks: state.healthChecks };
   return table;
-}
-
-/** Two precedence-ordered lists (with parallel hash lists) merged into one. */
-function merge(a: readonly PlacedRoute[], ah: readonly string[], b: readonly PlacedRoute[], bh: readonly string[]): { ordered: PlacedRoute[]; hashes: string[] } {
-  const ordered: PlacedRoute[] = new Array(a.length + b.length);
-  const hashes: string[] = new Array(a.length + b.length);
-  let i = 0, j = 0, k = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && compareRoutes(a[i]!, b[j]!) <= 0)) {
-      ordered[k] = a[i]!;
-      hashes[k++] = ah[i++]!;
-    } else {
-      ordered[k] = b[j]!;
-      hashes[k++] = bh[j++]!;
-    }
-  }
-  return { ordered, hashes };
 }
 
 /** Same backends in use, with the same gRPC flags (so the same Backend objects). */

@@ -90,6 +90,11 @@ export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The order of Resources lists: namespace, then name. */
+export function compareMeta(a: Meta, b: Meta): number {
+  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
+}
+
 /** A value for a message: never throws, whatever the value (objects with hostile toString). */
 export function show(x: unknown): string {
   if (typeof x === 'string') return x;

@@ -14,7 +14,7 @@ import { buildListenerSets, listenerSetStatus, withAttachedListenerSets, type Li
 import type { RegexCheck } from './matches.ts';
 import type { Resources } from './resources.ts';
 import { buildRouteRules } from './rules.ts';
-import { compareStrings, meta, show, type Meta } from './safe.ts';
+import { compareMeta, compareStrings, meta, show } from './safe.ts';
 import { buildPolicyIndex } from './policies.ts';
 import { placeWithPolicies } from './policy-routes.ts';
 import { policyStatuses } from './policy-status.ts';
@@ -190,10 +190,6 @@ function translateOnce(input: Resources, options: TranslateOptions): TranslateRe
 
 /** Each route kind's routes (sorted, as translated) and what each contributed, by position. */
 type RouteLists = Map<RouteKind, { readonly routes: readonly object[]; readonly memos: readonly RouteMemo[] }>;
-
-function compareMeta(a: Meta, b: Meta): number {
-  return compareStrings(a.namespace, b.namespace) || compareStrings(a.name, b.name);
-}
 
 /** Everything one route contributes, given the context. */
 function translateRoute(
