@@ -4,7 +4,7 @@
 //
 //   npm run bench:profile -- --workload h1 --routes 1 --seconds 10
 //   npm run bench:profile -- --workload h1 --routes 10000
-//   npm run bench:profile -- --workload filter | h2c | h2-h2c | grpc
+//   npm run bench:profile -- --workload filter | ratelimit | ratelimit-keyauth | h2c | h2-h2c | grpc
 //   npm run bench:profile -- --workload change --routes 10000 --changes 3
 import { parseArgs } from 'node:util';
 import { mkdirSync, readdirSync, rmSync, writeFileSync, renameSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { killAllSync, pinSelf, sleep, stopAll, stopServer, usePidFile } from './
 import { fluxgateConfigDir, portTaken, snapshotFluxgate, startBackend, startFluxgate } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
 import { renderSummary, summarise } from './lib/cpuprofile.ts';
+import { BENCH_KEY_HEADER, KEY_AUTH_PATH, RATE_LIMIT_PATH } from './lib/plugins.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(REPO, 'bench', 'out');
@@ -69,19 +70,23 @@ async function main(): Promise<void> {
   await waitFor200(`${origin}${middlePath(n)}`, 300_000, () => !fg.exited);
   log(`FluxGate (${source}) serving ${n} routes after ${((performance.now() - spawnedAt) / 1000).toFixed(1)} s`);
 
-  const path = workload === 'filter' ? FILTER_PATH : workload === 'h2-h2c' ? H2_PATH : workload === 'grpc' ? GRPC_PATH : middlePath(n);
+  const paths: Record<string, string> = {
+    filter: FILTER_PATH, 'h2-h2c': H2_PATH, grpc: GRPC_PATH, ratelimit: RATE_LIMIT_PATH, 'ratelimit-keyauth': KEY_AUTH_PATH,
+  };
+  const path = paths[workload] ?? middlePath(n);
+  const wrkHeaders = workload === 'ratelimit-keyauth' ? [BENCH_KEY_HEADER] : [];
   // gRPC: a POST of one framed message (h2load -d) with the gRPC headers.
   const grpcFile = join(work, 'grpc-request.bin');
   writeFileSync(grpcFile, GRPC_REQUEST);
   const h2Extra = workload === 'grpc' ? { dataFile: grpcFile, headers: ['content-type: application/grpc', 'te: trailers'] } : {};
   // Warm-up outside the window, so the JIT has settled.
   if (workload === 'h2-h2c' || workload === 'grpc') await runH2load({ url: `${origin}${path}`, clients: 5, streams: 10, seconds: 3, core: LOAD_CORE, ...h2Extra });
-  else await startWrk({ url: `${origin}${path}`, connections: Number(f.connections), seconds: 3, core: LOAD_CORE }).done;
+  else await startWrk({ url: `${origin}${path}`, connections: Number(f.connections), seconds: 3, core: LOAD_CORE, headers: wrkHeaders }).done;
   const from = performance.now() - spawnedAt;
   let result: LoadResult | undefined;
   const notes: string[] = [];
-  if (workload === 'h1' || workload === 'filter') {
-    result = await startWrk({ url: `${origin}${path}`, connections: Number(f.connections), seconds, core: LOAD_CORE }).done;
+  if (workload === 'h1' || workload === 'filter' || workload === 'ratelimit' || workload === 'ratelimit-keyauth') {
+    result = await startWrk({ url: `${origin}${path}`, connections: Number(f.connections), seconds, core: LOAD_CORE, headers: wrkHeaders }).done;
   } else if (workload === 'h2c' || workload === 'h2-h2c' || workload === 'grpc') {
     result = await runH2load({ url: `${origin}${path}`, clients: 5, streams: 10, seconds, core: LOAD_CORE, ...h2Extra });
   } else if (workload === 'change') {
@@ -102,7 +107,7 @@ async function main(): Promise<void> {
       await sleep(300);
     }
   } else {
-    throw new Error(`unknown workload ${workload} (h1, filter, h2c, h2-h2c, grpc, change)`);
+    throw new Error(`unknown workload ${workload} (h1, filter, ratelimit, ratelimit-keyauth, h2c, h2-h2c, grpc, change)`);
   }
   const to = performance.now() - spawnedAt;
   if (result !== undefined) notes.push(`${Math.round(result.rps)} req/s, ${result.failed} failed`);

@@ -72,8 +72,12 @@ export interface PluginRequest {
   addUpstreamHeader(name: string, value: string): void;
   /** The authenticated consumer's username, set by an authentication plugin. */
   consumer: string | undefined;
-  /** Headers to add to the response, created by the first plugin that needs it. */
-  pluginResHeaders: Record<string, string> | undefined;
+  /**
+   * Adds a header to the response (rate-limit headers); a later call with the same name
+   * replaces the value. Kept as name/value pairs appended to the upstream's header list, so a
+   * response with plugin headers builds no header object.
+   */
+  addResponseHeader(name: string, value: string): void;
   /** Response hooks to run on the upstream's response headers (transforms). */
   pluginResHooks: ResponseHook[] | undefined;
 }

@@ -248,14 +248,14 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
       const obj = listToObject(headers);
       if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(obj, mods[i]!);
       if (this.cors !== undefined) addResponseCors(this.cors, this.req.headers.origin, obj);
-      if (ph !== undefined) for (const name in ph) obj[name] = ph[name]!;
+      if (ph !== undefined) for (let i = 0; i < ph.length; i += 2) obj[ph[i]!] = ph[i + 1]!;
       const hooks = this.pluginResHooks;
       if (hooks !== undefined) for (let i = 0; i < hooks.length; i++) hooks[i]!(statusCode, obj);
       if (close) obj.connection = 'close';
       out = obj;
     } else {
       // Plugin headers alone (rate limits) keep the flat list: no header object per response.
-      if (ph !== undefined) for (const name in ph) headers.push(name, ph[name]!);
+      if (ph !== undefined) for (let i = 0; i < ph.length; i++) headers.push(ph[i]!);
       if (close) headers.push('connection', 'close');
     }
     if (trailers && res instanceof H2Response) res.waitForTrailers = true;

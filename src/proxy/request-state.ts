@@ -67,8 +67,8 @@ export class RequestState implements PluginRequest {
   mirrors: MirrorTarget<CompiledBackend>[] | undefined = undefined;
   /** Set by an authentication plugin (PluginRequest). */
   consumer: string | undefined = undefined;
-  /** Response headers plugins add (rate-limit headers), created by the first that needs it. */
-  pluginResHeaders: Record<string, string> | undefined = undefined;
+  /** Response header name/value pairs plugins add (rate-limit headers); see addResponseHeader. */
+  pluginResHeaders: string[] | undefined = undefined;
   pluginResHooks: ResponseHook[] | undefined = undefined;
 
   constructor(b: BindingState, req: AnyRequest) {
@@ -173,6 +173,22 @@ export class RequestState implements PluginRequest {
   addUpstreamHeader(name: string, value: string): void {
     if (this.#up !== undefined) this.#up[name] = value;
     else (this.#extra ??= []).push(name, value);
+  }
+
+  /** PluginRequest: a response header; the last value given for a name wins. */
+  addResponseHeader(name: string, value: string): void {
+    const l = this.pluginResHeaders;
+    if (l === undefined) {
+      this.pluginResHeaders = [name, value];
+      return;
+    }
+    for (let i = 0; i < l.length; i += 2) {
+      if (l[i] === name) {
+        l[i + 1] = value;
+        return;
+      }
+    }
+    l.push(name, value);
   }
 
   /** Upstream HTTP/1.1 header lines, framing headers excluded. */

@@ -3,13 +3,20 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { PluginAnswer, PluginRequest, HookResult } from '../../src/plugins/index.ts';
 import { BUILTIN_PLUGINS, createPluginRuntime } from '../../src/plugins/index.ts';
 
-export function makeReq(o: { headers?: IncomingHttpHeaders; peer?: string; path?: string; query?: string; routeId?: string; consumer?: string } = {}): PluginRequest {
+/** A PluginRequest whose added response headers can be read back. */
+export type TestRequest = PluginRequest & { readonly responseHeaders: Record<string, string> };
+
+export function makeReq(o: { headers?: IncomingHttpHeaders; peer?: string; path?: string; query?: string; routeId?: string; consumer?: string } = {}): TestRequest {
   return {
     httpMethod: 'GET', path: o.path ?? '/', host: 'example.test', scheme: 'http', headers: o.headers ?? {},
     peerAddress: o.peer ?? '127.0.0.1', routeId: o.routeId ?? 'httproute/default/r/rule/0/match/0', query: o.query ?? '',
-    upHeaders: { ...(o.headers as Record<string, string>) }, consumer: o.consumer, pluginResHeaders: undefined, pluginResHooks: undefined,
+    upHeaders: { ...(o.headers as Record<string, string>) }, consumer: o.consumer, pluginResHooks: undefined,
+    responseHeaders: {},
     addUpstreamHeader(name, value) {
       this.upHeaders[name] = value;
+    },
+    addResponseHeader(name, value) {
+      this.responseHeaders[name] = value;
     },
   };
 }

@@ -24,7 +24,11 @@ const testPlugin: Plugin = {
         switch (c.mode) {
           case 'pass':
             req.upHeaders[`x-${c.tag}`] = 'seen';
-            (req.pluginResHeaders ??= {})[`x-res-${c.tag}`] = 'yes';
+            req.addResponseHeader(`x-res-${c.tag}`, 'yes');
+            return undefined;
+          case 'override':
+            // Same response header as the 'pass' plugin tagged `one`: the later value wins.
+            req.addResponseHeader('x-res-one', 'replaced');
             return undefined;
           case 'async':
             return new Promise((r) => setTimeout(() => {
@@ -60,6 +64,7 @@ before(async () => {
   const breaker: Filter = { type: 'Plugin', plugin: { kind: 'circuit-breaker', id: 'policy/cb', config: { consecutiveFailures: 2, openSeconds: 30, failureStatuses: [502, 503, 504] } } };
   const routes = [
     route('r/chain', match('/chain'), [ref(be.id)], [p('one', 'pass'), p('two', 'async'), p('three', 'pass')]),
+    route('r/override', match('/override'), [ref(be.id)], [p('one', 'pass'), p('again', 'override')]),
     route('r/deny', match('/deny'), [ref(be.id)], [p('first', 'pass'), p('deny', 'deny'), p('never', 'pass')]),
     route('r/redirect', match('/redirect'), [ref(be.id)], [p('login', 'redirect')]),
     route('r/reject', match('/reject'), [ref(be.id)], [p('reject', 'reject')]),
@@ -87,6 +92,12 @@ test('hooks run in order, async ones resume the chain, headers reach upstream an
   assert.equal(seen.headers['x-consumer-username'], 'async-user');
   assert.equal(r.headers['x-res-one'], 'yes');
   assert.equal(r.headers['x-res-three'], 'yes');
+});
+
+test('a response header added twice is sent once, with the later value', async () => {
+  const r = await send(port, '/override');
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['x-res-one'], 'replaced');
 });
 
 test('an answer stops the chain with its status, code and headers', async () => {

@@ -54,7 +54,7 @@ test('plugin: headers on allowed requests, 429 with Retry-After when limited', a
   const h = limiter({ second: 2, minute: 10, limitBy: 'ip' }, t.now);
   const r1 = makeReq();
   assert.equal(await h.onRequest(r1), undefined);
-  assert.deepEqual(r1.pluginResHeaders, {
+  assert.deepEqual(r1.responseHeaders, {
     'x-ratelimit-limit-second': '2', 'x-ratelimit-remaining-second': '1',
     'x-ratelimit-limit-minute': '10', 'x-ratelimit-remaining-minute': '9',
     'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1',

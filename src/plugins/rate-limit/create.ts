@@ -6,7 +6,7 @@ import { clientAddress } from '../core/client-ip.ts';
 import type { CidrSet } from '../core/cidr.ts';
 import type { CreateContext, HookResult, PluginHooks, PluginRequest } from '../types.ts';
 import type { RateLimitConfig } from './config.ts';
-import { headerNames, writeHeaders, type HeaderNames } from './headers.ts';
+import { HeaderRecord, headerNames, writeHeaders, type HeaderNames } from './headers.ts';
 import { LocalCounters } from './local-store.ts';
 import { RedisCounters } from './redis-store.ts';
 import { trustedSet } from './validate.ts';
@@ -70,13 +70,13 @@ function decide(
   names: HeaderNames, windowsMs: readonly number[], limits: readonly number[], hide: boolean,
 ): HookResult {
   if (allowed) {
-    if (!hide) writeHeaders((req.pluginResHeaders ??= {}), names, windowsMs, limits, counts, starts, now, false);
+    if (!hide) writeHeaders(req, names, windowsMs, limits, counts, starts, now, false);
     return undefined;
   }
-  const headers: Record<string, string> = {};
-  const reset = writeHeaders(headers, names, windowsMs, limits, counts, starts, now, hide);
-  headers['retry-after'] = String(reset);
-  return answer(429, 'RATE_LIMITED', 'API rate limit exceeded', headers);
+  const out = new HeaderRecord();
+  const reset = writeHeaders(out, names, windowsMs, limits, counts, starts, now, hide);
+  out.headers['retry-after'] = String(reset);
+  return answer(429, 'RATE_LIMITED', 'API rate limit exceeded', out.headers);
 }
 
 function keyFunction(config: RateLimitConfig, trusted: CidrSet | undefined): (req: PluginRequest) => string {

@@ -3,6 +3,9 @@
 // RateLimit-Remaining, RateLimit-Reset for the window closest to its limit.
 import { titleOf, type WindowName } from './windows.ts';
 
+// Resets of up to a minute as ready strings: the common values of RateLimit-Reset.
+const RESET_TEXT: readonly string[] = Array.from({ length: 61 }, (_, i) => String(i));
+
 export interface HeaderNames {
   readonly limit: readonly string[];
   readonly remaining: readonly string[];
@@ -18,33 +21,49 @@ export function headerNames(windows: readonly WindowName[], limits: readonly num
   };
 }
 
+/** Where the headers go: the request's response (allowed) or a 429's own headers. */
+export interface HeaderSink {
+  addResponseHeader(name: string, value: string): void;
+}
+
+/** Collects headers into an object (a 429 answer's headers). */
+export class HeaderRecord implements HeaderSink {
+  readonly headers: Record<string, string> = {};
+  addResponseHeader(name: string, value: string): void {
+    this.headers[name] = value;
+  }
+}
+
 /**
  * Writes the headers into `out`. Returns the seconds until the tightest window resets (for
  * Retry-After when rejected: the first window that is full).
  */
 export function writeHeaders(
-  out: Record<string, string>, names: HeaderNames, windowsMs: readonly number[], limits: readonly number[],
+  out: HeaderSink, names: HeaderNames, windowsMs: readonly number[], limits: readonly number[],
   counts: readonly number[], starts: readonly number[], now: number, hide: boolean,
 ): number {
-  let tight = 0, tightRemaining = Infinity, full = -1;
+  let tight = 0, tightRemaining = Infinity, full = -1, tightText = '';
   for (let i = 0; i < limits.length; i++) {
     const remaining = Math.max(0, limits[i]! - counts[i]!);
+    // One string per window, shared by both headers that carry it.
+    const text = hide ? '' : String(remaining);
     if (!hide) {
-      out[names.limit[i]!] = names.limitText[i]!;
-      out[names.remaining[i]!] = String(remaining);
+      out.addResponseHeader(names.limit[i]!, names.limitText[i]!);
+      out.addResponseHeader(names.remaining[i]!, text);
     }
     if (remaining < tightRemaining) {
       tightRemaining = remaining;
       tight = i;
+      tightText = text;
     }
     if (full === -1 && counts[i]! >= limits[i]!) full = i;
   }
   const pick = full === -1 ? tight : full;
   const reset = Math.max(1, Math.ceil((starts[pick]! + windowsMs[pick]! - now) / 1000));
   if (!hide) {
-    out['ratelimit-limit'] = names.limitText[pick]!;
-    out['ratelimit-remaining'] = String(Math.max(0, limits[pick]! - counts[pick]!));
-    out['ratelimit-reset'] = String(reset);
+    out.addResponseHeader('ratelimit-limit', names.limitText[pick]!);
+    out.addResponseHeader('ratelimit-remaining', pick === tight ? tightText : '0');
+    out.addResponseHeader('ratelimit-reset', reset < RESET_TEXT.length ? RESET_TEXT[reset]! : String(reset));
   }
   return reset;
 }
