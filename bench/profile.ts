@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { FILTER_PATH, GRPC_PATH, GRPC_REQUEST, H2_PATH, httpRouteYaml, middlePath, ports } from './lib/configs.ts';
 import { get, runH2load, startWrk, waitFor200 } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
-import { killAllSync, pinSelf, sleep, stopAll, stopServer, usePidFile } from './lib/procs.ts';
+import { killAllSync, pinSelf, requireTools, sleep, stopAll, stopServer, usePidFile } from './lib/procs.ts';
 import { fluxgateConfigDir, portTaken, snapshotFluxgate, startBackend, startFluxgate } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
 import { renderSummary, summarise } from './lib/cpuprofile.ts';
@@ -50,6 +50,7 @@ process.on('exit', killAllSync);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { void stopAll().finally(() => process.exit(130)); });
 
 async function main(): Promise<void> {
+  requireTools(['nginx', 'wrk', 'h2load', 'taskset', 'timeout']);
   mkdirSync(OUT, { recursive: true });
   pinSelf(LOAD_CORE);
   usePidFile(join(OUT, 'pids'));

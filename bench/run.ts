@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import {
-  CLK_TCK, cpuTimes, killAllSync, loadAverage, pinSelf, stopAll,
+  CLK_TCK, cpuTimes, killAllSync, loadAverage, pinSelf, requireTools, stopAll,
   treeCpuSeconds, usePidFile,
 } from './lib/procs.ts';
 import type { Server } from './lib/procs.ts';
@@ -300,6 +300,7 @@ function machine(): Machine {
 }
 
 async function main(): Promise<number> {
+  requireTools(['nginx', 'wrk', 'h2load', 'taskset', 'timeout']);
   mkdirSync(OUT, { recursive: true });
   pinSelf(LOAD_CORE);
   usePidFile(join(OUT, 'pids'));

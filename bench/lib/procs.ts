@@ -4,7 +4,8 @@
 // output in a log file. CPU time is read from /proc.
 import { spawn, execFileSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readdirSync, writeFileSync, existsSync, accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 export interface Server {
   readonly name: string;
@@ -20,6 +21,24 @@ let pidFile: string | undefined;
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ). */
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/**
+ * Fails at once, naming what is missing, when a tool the benchmark runs is not installed
+ * (instead of a server that never answers and a wait for its start-up timeout).
+ */
+export function requireTools(tools: readonly string[]): void {
+  const dirs = (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '');
+  const found = (t: string): boolean => dirs.some((d) => {
+    try {
+      accessSync(join(d, t), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const missing = tools.filter((t) => !found(t));
+  if (missing.length > 0) throw new Error(`not installed: ${missing.join(', ')} (run scripts/install-system-deps.sh)`);
+}
 
 /** Pins this process (every thread) to a core, so the orchestrator stays off the proxy's core. */
 export function pinSelf(core: number): void {

@@ -29,6 +29,45 @@ test('local counters: exactly N per window, reset exactly at the boundary', () =
   assert.equal(c.take('k', base + 1000).counts[0], 2);
 });
 
+test('local counters: hour and day windows are exact at their boundaries (UTC, aligned to the epoch)', () => {
+  const HOUR = 3_600_000, DAY = 86_400_000;
+  const c = new LocalCounters([HOUR, DAY], [3, 5]);
+  const midnight = Date.UTC(2026, 11, 7); // 2026-12-07T00:00:00Z
+  const lastHour = midnight - HOUR; // 23:00 the day before
+  for (let i = 0; i < 3; i++) assert.equal(c.take('k', lastHour + i * 1000).allowed, true, `request ${i + 1} at 23:00`);
+  assert.equal(c.take('k', midnight - 1).allowed, false, 'fourth request in the hour, at 23:59:59.999');
+  assert.deepEqual([...c.take('k', midnight - 1).counts], [3, 3], 'the day counted the three, not the rejection');
+  assert.equal(c.take('k', midnight).allowed, true, 'midnight opens a new hour and a new day');
+  assert.deepEqual([...c.take('k', midnight).counts], [2, 2]);
+  assert.equal(c.take('k', midnight + HOUR - 1).allowed, true, 'third request of the hour');
+  assert.equal(c.take('k', midnight + HOUR).allowed, true, '01:00, new hour; fourth of the day');
+  assert.equal(c.take('k', midnight + HOUR + 1).allowed, true, 'fifth of the day');
+  assert.equal(c.take('k', midnight + DAY - 1).allowed, false, 'day limit holds until 23:59:59.999');
+  assert.equal(c.take('k', midnight + DAY).allowed, true, 'next day');
+});
+
+test('plugin: hour and day limits send their X-RateLimit headers and reset at the window end', async () => {
+  const midnight = Date.UTC(2026, 11, 7);
+  const t = clock(midnight - 1000);
+  const h = limiter({ hour: 2, day: 10, limitBy: 'ip' }, t.now);
+  const r = makeReq();
+  assert.equal(await h.onRequest(r), undefined);
+  assert.deepEqual(r.responseHeaders, {
+    'x-ratelimit-limit-hour': '2', 'x-ratelimit-remaining-hour': '1',
+    'x-ratelimit-limit-day': '10', 'x-ratelimit-remaining-day': '9',
+    'ratelimit-limit': '2', 'ratelimit-remaining': '1', 'ratelimit-reset': '1',
+  });
+  assert.equal(await h.onRequest(makeReq()), undefined);
+  const limited = await h.onRequest(makeReq());
+  assert.equal(limited?.status, 429);
+  assert.equal(limited?.headers?.['retry-after'], '1', 'one second to the next hour');
+  t.set(midnight);
+  const next = makeReq();
+  assert.equal(await h.onRequest(next), undefined, 'the new hour (and day) at midnight');
+  assert.equal(next.responseHeaders['x-ratelimit-remaining-day'], '9');
+  assert.equal(next.responseHeaders['ratelimit-reset'], '3600', 'the hour is the tighter window: it resets in an hour');
+});
+
 test('local counters: every window must have room; a rejection by one consumes from none', () => {
   const c = new LocalCounters([1000, 60_000], [2, 3]);
   const t0 = 1_700_000_040_000;
