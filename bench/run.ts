@@ -26,6 +26,7 @@ import type { LoadResult } from './lib/load.ts';
 import { measureConfigChanges } from './lib/config-change.ts';
 import type { ChangeResult } from './lib/config-change.ts';
 import { writeReport } from './lib/report.ts';
+import { mergeSlices } from './lib/slices.ts';
 import type { Cell, Machine, RunResult, Sample, TargetName } from './lib/report.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -37,6 +38,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     warmup: { type: 'string' },
+    'slice-seconds': { type: 'string', default: '2' },
     routes: { type: 'string', default: '1,1000,10000' },
     targets: { type: 'string', default: 'direct,nginx,bare,floor,node,fluxgate' },
     workloads: { type: 'string' },
@@ -54,6 +56,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(`Usage: npm run bench -- [--quick] [--rounds N] [--seconds S] [--warmup S]
     [--routes 1,1000,10000] [--targets direct,nginx,bare,floor,node,fluxgate] [--connections C]
+    [--slice-seconds S]            each cell measured in slices of S seconds, cells taking turns
     [--changes N] [--port-base P] [--results FILE] [--fluxgate-ref GIT_REF]
     [--workloads h1,h1-latency,h2c,h2-h2c,grpc,h1-filter,h1-ratelimit,h1-ratelimit-keyauth,h1-N]
                                    only these workloads
@@ -69,6 +72,9 @@ const ROUNDS = Number(flags.rounds ?? (quick ? 2 : 5));
 const SECONDS = Number(flags.seconds ?? (quick ? 2 : 6));
 const LATENCY_SECONDS = Math.max(2, Math.round(SECONDS * 2 / 3));
 const WARMUP = Number(flags.warmup ?? (quick ? 1 : 3));
+/** Length of one measuring slice (wrk and h2load take whole seconds). */
+const SLICE_SECONDS = Math.max(1, Math.round(Number(flags['slice-seconds'])));
+const slicesOf = (seconds: number): number => Math.max(1, Math.floor(seconds / SLICE_SECONDS));
 const CONNECTIONS = Number(flags.connections);
 const CHANGES = Number(flags.changes ?? (quick ? 4 : 10));
 const SIZES = [...new Set([1, ...flags.routes.split(',').map(Number)])].filter((n) => n > 0).sort((a, b) => a - b);
@@ -359,8 +365,21 @@ async function main(): Promise<number> {
   for (let round = 0; round < ROUNDS; round++) {
     log(`round ${round + 1}/${ROUNDS} (load ${loadAverage()[0]})`);
     for (const unit of rotate(units, round)) {
-      for (const [w, t] of rotate(unit, round)) {
-        const s = await measure(w, t, w.seconds, round);
+      // Each cell in slices of about SLICE_SECONDS, the unit's cells taking turns slice by slice
+      // (lib/slices.ts).
+      const slices = new Map<string, Sample[]>();
+      const most = Math.max(...unit.map(([w]) => slicesOf(w.seconds)));
+      for (let k = 0; k < most; k++) {
+        for (const [w, t] of rotate(unit, round + k)) {
+          const n = slicesOf(w.seconds);
+          if (k >= n) continue;
+          const s = await measure(w, t, Math.round(w.seconds / n), round);
+          const id = `${w.id}/${t}`;
+          slices.set(id, [...(slices.get(id) ?? []), s]);
+        }
+      }
+      for (const [w, t] of unit) {
+        const s = mergeSlices(slices.get(`${w.id}/${t}`) ?? []);
         samples.push(s);
         log(`  ${w.id.padEnd(10)} ${t.padEnd(8)} ${Math.round(s.rps).toString().padStart(7)} req/s  p50 ${s.p50Us === undefined ? '   n/a' : (s.p50Us / 1000).toFixed(3)} ms  cpu ${s.proxyCpuUsPerReq.toFixed(1)} us/req  util ${(s.proxyUtil * 100).toFixed(0)}%  core1 ${(s.core1Busy * 100).toFixed(0)}%${s.failed > 0 ? `  FAILED ${s.failed}` : ''}${s.alive ? '' : '  PROCESS EXITED'}`);
       }
@@ -398,7 +417,7 @@ async function main(): Promise<number> {
   const result: RunResult = {
     command, started: started.toISOString(), finished: new Date().toISOString(), quick,
     machine: machine(), fluxgateSource, loadBefore, loadAfter,
-    settings: { rounds: ROUNDS, seconds: SECONDS, latencySeconds: LATENCY_SECONDS, warmup: WARMUP, connections: CONNECTIONS, sizes: SIZES, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, changes: CHANGES },
+    settings: { rounds: ROUNDS, seconds: SECONDS, latencySeconds: LATENCY_SECONDS, warmup: WARMUP, connections: CONNECTIONS, sizes: SIZES, proxyCore: PROXY_CORE, loadCore: LOAD_CORE, changes: CHANGES, sliceSeconds: SLICE_SECONDS },
     workloads: WORKLOADS.map((w) => ({ id: w.id, title: w.title, path: w.path, routes: w.routes, proto: w.proto, connections: w.connections })),
     cells, disabled, samples, changes, exitedEarly,
   };
