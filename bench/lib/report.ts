@@ -288,10 +288,10 @@ export function renderReport(r: RunResult, analysis?: string): string {
     out.push('');
     for (const c of r.changes) out.push(`- ${c.underLoad ? 'under load' : 'idle'}: ${c.latenciesMs.map((x) => x.toFixed(1)).join(', ')} ms`);
     out.push('');
-    const pl = r.changes.flatMap((c) => c.pipeline ?? []);
-    if (pl.length > 0) {
-      const all = r.changes.flatMap((c) => c.latenciesMs);
-      out.push(`FluxGate's own log splits this: its pipeline (translate + apply, "configuration applied" totalMs) took p50 ${fmt(median(pl.map((x) => x.totalMs)), 0)} ms (translate ${fmt(median(pl.map((x) => x.translateMs)), 0)} ms) of the p50 ${fmt(median(all), 0)} ms end to end; the rest is the watcher's debounce and reading, parsing and validating the YAML of the whole folder.`, '');
+    for (const c of r.changes) {
+      const pl = c.pipeline ?? [];
+      if (pl.length === 0) continue;
+      out.push(`FluxGate's own log of the ${c.underLoad ? 'changes under load' : 'idle changes'}: its pipeline (translate + apply, "configuration applied" totalMs) took p50 ${fmt(median(pl.map((x) => x.totalMs)), 1)} ms (translate ${fmt(median(pl.map((x) => x.translateMs)), 1)} ms) of the p50 ${fmt(median(c.latenciesMs), 1)} ms end to end; the rest is the watcher's settle time, reading and validating the new file, and the probe's wait for its answer.`, '');
     }
   }
 
