@@ -23,6 +23,9 @@ export interface ServeOptions {
   readonly logger?: Logger;
 }
 
+/** How long a file emptied in place must stay empty before its emptiness applies. */
+const EMPTIED_RECHECK_MS = 100;
+
 export interface Serving {
   readonly pipeline: Pipeline;
   readonly admin?: AdminServer;
@@ -67,8 +70,21 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
   await pipeline.update(first.resources);
   let lastErrors: readonly ConfigError[] = [];
 
-  const reloadOnce = async (): Promise<readonly ConfigError[]> => {
-    const loaded = await loader.load();
+  // A file emptied by an in-place rewrite is held back (see LoadOptions.acceptEmptied); if it
+  // is still empty after this long, the user meant it and it applies.
+  let emptiedTimer: NodeJS.Timeout | undefined;
+  const reloadOnce = async (acceptEmptied: boolean): Promise<readonly ConfigError[]> => {
+    const loaded = await loader.load({ acceptEmptied });
+    clearTimeout(emptiedTimer);
+    emptiedTimer = undefined;
+    if (loaded.emptied.length > 0) {
+      logger.info({ files: loaded.emptied, recheckMs: EMPTIED_RECHECK_MS }, 'file emptied; its previous content keeps serving until it stays empty');
+      emptiedTimer = setTimeout(() => {
+        emptiedTimer = undefined;
+        reload(true).catch((err: unknown) => logger.error({ err }, 'reload failed'));
+      }, EMPTIED_RECHECK_MS);
+      emptiedTimer.unref();
+    }
     if (loaded.errors.length > 0) {
       lastErrors = loaded.errors;
       metrics.configReloads.inc({ result: 'rejected' });
@@ -84,14 +100,18 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
   // while one runs is folded into a single follow-up, since each reads the files as they are.
   let running: Promise<readonly ConfigError[]> | undefined;
   let queued: Promise<readonly ConfigError[]> | undefined;
-  const reload = (): Promise<readonly ConfigError[]> => {
+  let queuedAccepts = false;
+  const reload = (acceptEmptied = false): Promise<readonly ConfigError[]> => {
     if (running === undefined) {
-      running = reloadOnce().finally(() => { running = undefined; });
+      running = reloadOnce(acceptEmptied).finally(() => { running = undefined; });
       return running;
     }
+    queuedAccepts ||= acceptEmptied;
     queued ??= running.catch(() => undefined).then(() => {
+      const accept = queuedAccepts;
       queued = undefined;
-      return reload();
+      queuedAccepts = false;
+      return reload(accept);
     });
     return queued;
   };
@@ -120,6 +140,7 @@ export async function startServe(options: ServeOptions): Promise<Serving> {
     reload,
     async close() {
       watcher?.close();
+      clearTimeout(emptiedTimer);
       pipeline.close();
       await admin?.close();
       await proxy.close();

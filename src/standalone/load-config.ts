@@ -18,6 +18,21 @@ export interface LoadedConfig {
   readonly resources: Resources;
   /** Every problem found; a configuration with errors must not replace a good one. */
   readonly errors: readonly ConfigError[];
+  /**
+   * Files that had objects and are empty now, read as their previous content (see
+   * LoadOptions.acceptEmptied). Empty unless such a file was held back.
+   */
+  readonly emptied: readonly string[];
+}
+
+export interface LoadOptions {
+  /**
+   * A writer that rewrites a file in place truncates it first: for a moment it is an empty,
+   * valid file, and applying it would drop its routes. A file that had objects and is empty
+   * now is read as before (and listed in `emptied`) unless this is set; the caller reloads with
+   * it once the file has stayed empty for a while.
+   */
+  readonly acceptEmptied?: boolean;
 }
 
 export interface ConfigLoader {
@@ -26,7 +41,7 @@ export interface ConfigLoader {
    * validated again, and yield the very same objects as before, so later stages can skip work
    * by identity.
    */
-  load(): Promise<LoadedConfig>;
+  load(options?: LoadOptions): Promise<LoadedConfig>;
 }
 
 const YAML_FILE = /\.(ya?ml|json)$/i;
@@ -62,7 +77,7 @@ export function createConfigLoader(path: string): ConfigLoader {
     // Synchronous file system calls, on purpose: a reload stats every file, and under request
     // load each awaited call would wait a whole turn of the event loop (milliseconds each, so
     // tens of milliseconds for a folder of files) while a stat takes microseconds.
-    async load() {
+    async load(options = {}) {
       let paths: string[];
       try {
         paths = listFiles(path);
@@ -74,6 +89,7 @@ export function createConfigLoader(path: string): ConfigLoader {
       }
       const nextFiles = new Map<string, FileEntry>();
       const errors: ConfigError[] = [];
+      const emptied: string[] = [];
       const located: (readonly LocatedObject[])[] = [];
       for (const file of paths) {
         const shown = relative(process.cwd(), file) || file;
@@ -82,7 +98,12 @@ export function createConfigLoader(path: string): ConfigLoader {
           const info = statSync(file);
           const stamp = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
           const previous = files.get(file);
-          entry = previous?.stamp === stamp ? previous : readFileEntry(shown, stamp, readFileSync(file, 'utf8'), previous?.docs);
+          if (previous !== undefined && info.size === 0 && previous.located.length > 0 && options.acceptEmptied !== true) {
+            emptied.push(shown);
+            entry = previous;
+          } else {
+            entry = previous?.stamp === stamp ? previous : readFileEntry(shown, stamp, readFileSync(file, 'utf8'), previous?.docs);
+          }
         } catch (err) {
           errors.push({ code: 'CONFIG_READ', file: shown, message: errorMessage(err) });
           continue;
@@ -94,8 +115,8 @@ export function createConfigLoader(path: string): ConfigLoader {
       files = nextFiles;
       const built = builder.build(located);
       errors.push(...built.errors);
-      if (errors.length > 0) return failed(paths, errors);
-      return { files: paths, resources: built.resources, errors: [] };
+      if (errors.length > 0) return failed(paths, errors, emptied);
+      return { files: paths, resources: built.resources, errors: [], emptied };
     },
   };
 }
@@ -144,8 +165,8 @@ function validateValues(values: readonly unknown[]): DocResult {
   return { objects, errors };
 }
 
-function failed(files: readonly string[], errors: readonly ConfigError[]): LoadedConfig {
-  return { files, resources: emptyResources(), errors };
+function failed(files: readonly string[], errors: readonly ConfigError[], emptied: readonly string[] = []): LoadedConfig {
+  return { files, resources: emptyResources(), errors, emptied };
 }
 
 function listFiles(path: string): string[] {

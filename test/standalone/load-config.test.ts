@@ -142,6 +142,26 @@ test('reloads reuse unchanged files and documents: same objects, only the edited
   });
 });
 
+test('a file emptied in place reads as before until the caller accepts it; a new empty file is just empty', async () => {
+  await withFiles({ 'gw.yaml': GATEWAY, 'route.yaml': ROUTE }, async (dir) => {
+    const loader = createConfigLoader(dir);
+    const first = await loader.load();
+    assert.deepEqual(first.errors, []);
+    assert.deepEqual(first.emptied, []);
+    // The first step of an in-place rewrite: truncation.
+    await writeFile(join(dir, 'route.yaml'), '');
+    await writeFile(join(dir, 'new.yaml'), '');
+    const held = await loader.load();
+    assert.deepEqual(held.errors, []);
+    assert.deepEqual(held.emptied.map((f) => f.endsWith('route.yaml')), [true], 'only the file that had objects is held back');
+    assert.deepEqual(held.resources.httpRoutes.map((r) => r.metadata?.name), ['web'], 'its previous content still counts');
+    const accepted = await loader.load({ acceptEmptied: true });
+    assert.deepEqual(accepted.emptied, []);
+    assert.deepEqual(accepted.resources.httpRoutes, [], 'accepted: the file is empty');
+    assert.equal(accepted.resources.gateways.length, 1);
+  });
+});
+
 test('YAML syntax errors give the line in the file, counted across documents', async () => {
   await withFiles({ 'x.yaml': `${GATEWAY}---\napiVersion: v1\nkind: Service\nmetadata: { name: [unclosed\n` }, async (dir) => {
     const loaded = await loadConfig(dir);

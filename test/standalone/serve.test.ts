@@ -109,6 +109,45 @@ test('serve: files in, traffic out; edits apply within a second; broken edits ke
   assert.match(metrics, /fluxgate_config_reloads_total\{result="rejected"\} [1-9]/);
 });
 
+test('serve: an in-place rewrite (truncate, pause, write) never drops the file\'s routes; a file left empty does', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'fluxgate-serve-'));
+  const backendPort = await freePort();
+  const gatewayPort = await freePort();
+  const backend = await startDemoBackend('app', '127.0.0.1', backendPort);
+  await writeFile(join(dir, 'base.yaml'), baseConfig(gatewayPort, backendPort));
+  await writeFile(join(dir, 'route-a.yaml'), route('a', '/a'));
+  const serving = await startServe({ config: dir, bindAddress: '127.0.0.1', adminAddress: '', watch: true, logger: createLogger('silent') });
+  t.after(async () => {
+    await serving.close();
+    await backend.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const get = async (path: string): Promise<number> => {
+    const res = await request(`http://127.0.0.1:${gatewayPort}${path}`);
+    await res.body.dump();
+    return res.statusCode;
+  };
+  assert.equal(await get('/a/x'), 200);
+
+  // A slow writer: the truncated file sits on disk, empty, for 30 ms (far beyond the watcher's
+  // settle time) before the new content arrives. Without the guard, /a would answer 404 here.
+  const file = join(dir, 'route-a.yaml');
+  await writeFile(file, '');
+  const seen: number[] = [];
+  const deadline = Date.now() + 30;
+  while (Date.now() < deadline) seen.push(await get('/a/x'));
+  await writeFile(file, route('a', '/a2'));
+  await waitFor(async () => (await get('/a2/x')) === 200, 5000);
+  assert.ok(seen.length > 0 && seen.every((s) => s === 200), `answers while the file was empty: ${seen.join(',')}`);
+  assert.equal(await get('/a/x'), 404, 'the rewritten content applies');
+
+  // A file emptied on purpose: its routes go once it has stayed empty.
+  await writeFile(file, '');
+  const tookMs = await waitFor(async () => (await get('/a2/x')) === 404, 5000);
+  assert.ok(tookMs < 5000, `emptied file applied after ${tookMs} ms`);
+  assert.deepEqual(serving.lastErrors(), []);
+});
+
 test('serve refuses to start on an invalid configuration and lists every error', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fluxgate-serve-'));
   try {
