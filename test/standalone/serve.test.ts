@@ -1,10 +1,12 @@
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { startServe } from '../../src/commands/serve.ts';
+import type { Serving } from '../../src/commands/serve.ts';
 import { startDemoBackend } from '../../src/demo/backend.ts';
 import { createLogger } from '../../src/observability/index.ts';
 import { freePort, waitFor } from '../helpers/net.ts';
@@ -57,14 +59,15 @@ spec:
 `;
 }
 
-test('serve: files in, traffic out; edits apply within a second; broken edits keep the last good table', async (t) => {
+/** A config folder with the base objects and route `a` on `/a`, served with watching on. */
+async function serveFolder(t: TestContext, adminAddress: string): Promise<{ dir: string; serving: Serving; get(path: string): Promise<number> }> {
   const dir = await mkdtemp(join(tmpdir(), 'fluxgate-serve-'));
   const backendPort = await freePort();
   const gatewayPort = await freePort();
   const backend = await startDemoBackend('app', '127.0.0.1', backendPort);
   await writeFile(join(dir, 'base.yaml'), baseConfig(gatewayPort, backendPort));
   await writeFile(join(dir, 'route-a.yaml'), route('a', '/a'));
-  const serving = await startServe({ config: dir, bindAddress: '127.0.0.1', adminAddress: '127.0.0.1:0', watch: true, logger: createLogger('silent') });
+  const serving = await startServe({ config: dir, bindAddress: '127.0.0.1', adminAddress, watch: true, logger: createLogger('silent') });
   t.after(async () => {
     await serving.close();
     await backend.close();
@@ -76,6 +79,11 @@ test('serve: files in, traffic out; edits apply within a second; broken edits ke
     await res.body.dump();
     return res.statusCode;
   };
+  return { dir, serving, get };
+}
+
+test('serve: files in, traffic out; edits apply within a second; broken edits keep the last good table', async (t) => {
+  const { dir, serving, get } = await serveFolder(t, '127.0.0.1:0');
 
   assert.equal(await get('/a/x'), 200);
   assert.equal(await get('/b'), 404);
@@ -110,23 +118,7 @@ test('serve: files in, traffic out; edits apply within a second; broken edits ke
 });
 
 test('serve: an in-place rewrite (truncate, pause, write) never drops the file\'s routes; a file left empty does', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'fluxgate-serve-'));
-  const backendPort = await freePort();
-  const gatewayPort = await freePort();
-  const backend = await startDemoBackend('app', '127.0.0.1', backendPort);
-  await writeFile(join(dir, 'base.yaml'), baseConfig(gatewayPort, backendPort));
-  await writeFile(join(dir, 'route-a.yaml'), route('a', '/a'));
-  const serving = await startServe({ config: dir, bindAddress: '127.0.0.1', adminAddress: '', watch: true, logger: createLogger('silent') });
-  t.after(async () => {
-    await serving.close();
-    await backend.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const get = async (path: string): Promise<number> => {
-    const res = await request(`http://127.0.0.1:${gatewayPort}${path}`);
-    await res.body.dump();
-    return res.statusCode;
-  };
+  const { dir, serving, get } = await serveFolder(t, '');
   assert.equal(await get('/a/x'), 200);
 
   // A slow writer: the truncated file sits on disk, empty, for 30 ms (far beyond the watcher's
