@@ -333,6 +333,17 @@ function limits(r: RunResult): string[] {
       out.push(`${LABEL[t]} (h1) used ${fmt(util * 100, 0)}% of its core while core ${r.settings.loadCore} (wrk + backend) was ${fmt((c1 ?? NaN) * 100, 0)}% busy: its req/s is limited by the load side, not by the proxy; its CPU/request is still valid, though a proxy that is not saturated handles fewer requests per wake-up and so pays somewhat more per request.`);
     }
   }
+  // The bare Node server does the same trivial work every round: how far its cost moves is how
+  // far the host's speed drifted for a Node process during the run.
+  const perRoundCpu = (t: TargetName): number[] => r.samples.filter((x) => x.workload === 'h1' && x.target === t).map((x) => x.proxyCpuUsPerReq);
+  const bare = perRoundCpu('bare'), nginx = perRoundCpu('nginx');
+  if (bare.length > 1) {
+    const lo = Math.min(...bare), hi = Math.max(...bare);
+    const span = nginx.length > 1 ? ` (nginx: ${fmt(Math.min(...nginx), 1)} to ${fmt(Math.max(...nginx), 1)})` : '';
+    out.push(hi / lo > 1.15
+      ? `Host drift: the bare Node server's CPU per request, the same trivial work in every round, ranged from ${fmt(lo, 1)} to ${fmt(hi, 1)} us${span}. The host's speed changed during the run and Node processes felt it more than nginx, so every ratio to nginx carries that change; read the per-round ratios next to the bare Node server's.`
+      : `Host drift: the bare Node server's CPU per request stayed within ${fmt((hi / lo - 1) * 100, 0)}% across rounds (${fmt(lo, 1)} to ${fmt(hi, 1)} us${span}).`);
+  }
   const direct = med('h1', 'direct', (x) => x.rps);
   const bcpu = med('h1', 'direct', (x) => x.proxyCpuUsPerReq);
   if (direct !== undefined) out.push(`Direct: ${fmtInt(direct)} req/s with wrk and the backend sharing one core (backend ${fmt(bcpu, 1)} us CPU per request), so every proxied figure is far below the physical limit of the load side.`);
