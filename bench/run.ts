@@ -375,7 +375,9 @@ async function main(): Promise<number> {
           if (k >= n) continue;
           const s = await measure(w, t, Math.round(w.seconds / n), round);
           const id = `${w.id}/${t}`;
-          slices.set(id, [...(slices.get(id) ?? []), s]);
+          const list = slices.get(id);
+          if (list === undefined) slices.set(id, [s]);
+          else list.push(s);
         }
       }
       for (const [w, t] of unit) {
