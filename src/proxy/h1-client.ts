@@ -104,6 +104,13 @@ const S_TRAILERS = 6;
 
 const CRLF = '\r\n';
 
+/**
+ * Plain upstream sockets read into this one buffer (net's `onread`) instead of going through
+ * the stream machinery ('data' events, a tick and a buffer per read). Reads run one at a time
+ * on this thread and each is copied out before the callback returns, so one buffer serves all.
+ */
+const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
+
 /** Hop-by-hop and framing headers: never forwarded as they are (one list for the whole proxy). */
 const HOP = HOP_BY_HOP;
 
@@ -234,7 +241,10 @@ class H1Conn implements UpstreamControl {
     // Writes before the handshake completes are queued by the TLS socket, as net queues them
     // before 'connect'; a failed handshake (certificate not trusted, wrong name) is an 'error'.
     const sock = tls === undefined
-      ? connect({ host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 })
+      ? connect({
+        host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000,
+        onread: { buffer: sharedReadBuffer, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) },
+      })
       : tlsConnect({ ...tls, host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 } as ConnectionOptions);
     this.sock = sock;
     watch(this);
@@ -242,7 +252,8 @@ class H1Conn implements UpstreamControl {
       this.connected = true;
       this.stamp = clock;
     });
-    sock.on('data', (d: Buffer) => this.onData(d));
+    // TLS sockets have no `onread`: their bytes come as 'data' events, each chunk their own.
+    if (tls !== undefined) sock.on('data', (d: Buffer) => this.onData(d));
     sock.on('end', () => this.onEnd());
     sock.on('error', (err: Error) => this.onClose(err));
     sock.on('close', () => this.onClose(undefined));
@@ -360,6 +371,17 @@ class H1Conn implements UpstreamControl {
   }
 
   // ---- socket events ----------------------------------------------------------------------
+
+  /**
+   * A read into the shared buffer: copied out first (a pooled slice for small reads), because
+   * the parser and the handler may keep views of it (a partial head, a body chunk the client
+   * socket has not written yet) and the next read of any connection overwrites it. Returns
+   * false (net then stops reading) when the handler paused the response meanwhile.
+   */
+  onRead(n: number, buf: Uint8Array): boolean {
+    this.onData(Buffer.from(buf.subarray(0, n)));
+    return !this.paused;
+  }
 
   onData(d: Buffer): void {
     if (this.handler === null) {

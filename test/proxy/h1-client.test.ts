@@ -6,6 +6,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
@@ -184,6 +185,37 @@ test('bytes after a complete response: the response is delivered, the connection
   assert.equal(r.body, 'ok');
   assert.equal(pool.connections, 0);
   await pool.destroy();
+});
+
+test('body chunks a handler keeps stay intact while later reads of other connections arrive', async () => {
+  // Plain upstream sockets read into one shared buffer; `request` keeps every chunk until the
+  // end, so a chunk that still pointed into that buffer would be overwritten by later reads.
+  const bodies = [randomBytes(256 * 1024), randomBytes(256 * 1024), randomBytes(256 * 1024)];
+  const srv = await rawServer((s, _head, conn) => {
+    const body = bodies[conn % bodies.length]!;
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`);
+    // In pieces across event-loop turns, so the client's reads of the three connections interleave.
+    let off = 0;
+    const step = (): void => {
+      if (off >= body.length || s.destroyed) return;
+      s.write(body.subarray(off, off + 8192));
+      off += 8192;
+      setImmediate(step);
+    };
+    step();
+  });
+  const pools = bodies.map(() => new H1Pool('127.0.0.1', srv.port, opts));
+  const results = await Promise.all(pools.map((p) => request(p)));
+  const expected = bodies.map((b) => b.toString('latin1'));
+  const seen = new Set<number>();
+  for (const r of results) {
+    assert.equal(r.error, undefined);
+    const k = expected.indexOf(r.body);
+    assert.notEqual(k, -1, 'a response body differs from every body the server sent');
+    seen.add(k);
+  }
+  assert.equal(seen.size, bodies.length);
+  await Promise.all(pools.map((p) => p.destroy()));
 });
 
 test('keep-alive reuse; a request that dies unanswered on a reused connection is replayed only when idempotent', async () => {
