@@ -5,7 +5,8 @@
 // the CPU time is the steadier figure.
 // Each change adds one HTTPRoute file, as bench/lib/config-change.ts does.
 //
-//   node bench/reload-stages.ts [--routes 10000] [--changes 20]
+//   node bench/reload-stages.ts [--routes 10000] [--changes 20] [--each]
+// --each prints every change's stages too (the first changes after start-up run cold code).
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ import { createProxy, validateRegex } from '../src/proxy/index.ts';
 import { createProblemTracker } from '../src/pipeline/describe-problems.ts';
 import { CONTROLLER_NAME } from '../src/commands/serve.ts';
 
-const { values: f } = parseArgs({ options: { routes: { type: 'string', default: '10000' }, changes: { type: 'string', default: '20' } } });
+const { values: f } = parseArgs({ options: { routes: { type: 'string', default: '10000' }, changes: { type: 'string', default: '20' }, each: { type: 'boolean', default: false } } });
 const n = Number(f.routes);
 const changes = Number(f.changes);
 const dir = mkdtempSync(join(tmpdir(), 'fluxgate-reload-'));
@@ -64,6 +65,7 @@ async function reload(record: boolean): Promise<void> {
     samples[s].push(t[to]! - t[from]!);
     cpuSamples[s].push(c[to]! - c[from]!);
   });
+  if (f.each) process.stdout.write(`change ${samples.total.length}: ${stages.map((s) => `${s} ${samples[s].at(-1)!.toFixed(1)}`).join(', ')} ms wall\n`);
 }
 
 try {
