@@ -251,6 +251,25 @@ test('keep-alive reuse; a request that dies unanswered on a reused connection is
   await pool.destroy();
 });
 
+test('an idle connection the server closes leaves the pool at once: a later POST gets a new one', async () => {
+  // A POST cannot be replayed on a fresh connection, so a stale one in the pool would fail it.
+  const srv = await rawServer((s) => {
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    setTimeout(() => s.end(), 20);
+  });
+  const pool = new H1Pool('127.0.0.1', srv.port, opts);
+  assert.equal((await request(pool)).body, 'ok');
+  assert.equal(pool.connections, 1);
+  const deadline = Date.now() + 2000;
+  while (pool.connections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(pool.connections, 0, 'the closed connection is still pooled');
+  const r = await request(pool, 'POST', { data: [Buffer.from('body')], length: 4 });
+  assert.equal(r.error, undefined);
+  assert.equal(r.body, 'ok');
+  assert.equal(srv.connections(), 2);
+  await pool.destroy();
+});
+
 test('Keep-Alive timeout hint of the server shortens the idle time; timeout=1 disables reuse', async () => {
   const srv = await rawServer((s) => s.write('HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 0\r\n\r\n'));
   const pool = new H1Pool('127.0.0.1', srv.port, opts);
