@@ -19,6 +19,7 @@
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { HOP_BY_HOP } from './headers.ts';
+import { CTL, isToken, isWs, parseChunkSize, parseLength } from './http-syntax.ts';
 import type { Readable } from 'node:stream';
 
 /** What a handler may do with the request in flight (undici's DispatchController has the same shape). */
@@ -114,10 +115,6 @@ const sharedReadBuffer = Buffer.allocUnsafeSlow(64 * 1024);
 /** Hop-by-hop and framing headers: never forwarded as they are (one list for the whole proxy). */
 const HOP = HOP_BY_HOP;
 
-/** Control characters other than HTAB: never valid in a field value (RFC 9110 5.5). */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CTL = /[\x00-\x08\x0a-\x1f\x7f]/;
-
 const HOP_LENGTH = new Uint8Array(32);
 for (const name of HOP) HOP_LENGTH[name.length] = 1;
 
@@ -125,36 +122,6 @@ for (const name of HOP) HOP_LENGTH[name.length] = 1;
 const REPLAYABLE: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 /** Methods whose empty body is announced with `content-length: 0` (as undici and browsers do). */
 const EXPECTS_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
-
-// tchar (RFC 9110 5.6.2).
-const TCHAR = new Uint8Array(128);
-for (let c = 0; c < 128; c++) if (/[A-Za-z0-9!#$%&'*+\-.^_`|~]/.test(String.fromCharCode(c))) TCHAR[c] = 1;
-
-/** Whether `s[from..to)` is a token (a valid field name). */
-function isToken(s: string, from: number, to: number): boolean {
-  if (to <= from) return false;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || TCHAR[c] === 0) return false;
-  }
-  return true;
-}
-
-function isWs(c: number): boolean {
-  return c === 32 || c === 9;
-}
-
-/** Plain decimal (no sign, no list); -1 when invalid. */
-function parseLength(v: string): number {
-  if (v.length === 0 || v.length > 15) return -1;
-  let n = 0;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 48 || c > 57) return -1;
-    n = n * 10 + (c - 48);
-  }
-  return n;
-}
 
 /**
  * One coarse clock for every upstream connection's timeouts, instead of a socket timer that
@@ -801,31 +768,6 @@ class H1Conn implements UpstreamControl {
     }
     h.onResponseEnd(this, trailers, last);
   }
-}
-
-/** Hex chunk size of `data[from..to)`, chunk extensions ignored; -1 when invalid. */
-function parseChunkSize(data: Buffer, from: number, to: number): number {
-  let n = 0;
-  let digits = 0;
-  let i = from;
-  for (; i < to; i++) {
-    const c = data[i]!;
-    let v: number;
-    if (c >= 48 && c <= 57) v = c - 48;
-    else if (c >= 97 && c <= 102) v = c - 87;
-    else if (c >= 65 && c <= 70) v = c - 55;
-    else break;
-    if (++digits > 12) return -1;
-    n = n * 16 + v;
-  }
-  if (digits === 0) return -1;
-  if (i < to) {
-    // Only whitespace then `;` extensions may follow the size.
-    while (i < to && (data[i] === 32 || data[i] === 9)) i++;
-    if (i < to && data[i] !== 59) return -1;
-    for (let k = i; k < to; k++) if (data[k] === 10 || data[k] === 13) return -1;
-  }
-  return n;
 }
 
 /** Keep-alive HTTP/1.1 connections to one endpoint (most recently used first). */
