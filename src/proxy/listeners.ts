@@ -18,6 +18,7 @@ import type { BindingState } from './binding-state.ts';
 import { newRequestId, rawErrorResponse, type ErrorCode } from './errors.ts';
 import { handleRequest } from './exchange.ts';
 import { H2Request, H2Response } from './h2-stream.ts';
+import { serveH1 } from './h1-server.ts';
 import type { ProxyLimits } from './limits.ts';
 import type { ProxyLogger } from './logger.ts';
 import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
@@ -86,7 +87,11 @@ class Binding implements BindingState, SocketBinding {
           // node:http2 feeds the unshifted bytes to its session itself (it reads the socket's
           // buffer on the next tick); node:http needs the socket flowing again.
           if (proto === 'h2c') this.h2.emit('connection', socket);
-          else {
+          else if (OWN_H1) {
+            // Work in progress (h1-server.ts): measurement only.
+            serveH1(socket, limits, (req, res) => handleRequest(this, req, res));
+            socket.resume();
+          } else {
             this.h1.emit('connection', socket);
             socket.resume();
           }
@@ -185,6 +190,9 @@ class Binding implements BindingState, SocketBinding {
     });
   }
 }
+
+/** Work in progress: FluxGate's own HTTP/1.1 server on plain listeners (h1-server.ts). */
+const OWN_H1 = process.env.FLUXGATE_H1_SERVER === 'own';
 
 function createH1Server(b: Binding): HttpServer {
   const limits = b.limits;

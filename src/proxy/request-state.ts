@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { BindingState } from './binding-state.ts';
+import type { H1Request } from './h1-server.ts';
 import type { ErrorCode } from './errors.ts';
 import { applyPathModifier } from './filters/path-modifier.ts';
 import { buildLocation } from './filters/redirect.ts';
@@ -27,7 +28,7 @@ import { normalisePath } from './path-normalise.ts';
 import type { CompiledBackend, CompiledRoute, Step } from './router.ts';
 import type { HookResult, PluginAnswer, PluginRequest, ResponseHook } from '../plugins/index.ts';
 
-export type AnyRequest = IncomingMessage | H2Request;
+export type AnyRequest = IncomingMessage | H2Request | H1Request;
 
 /** The readable side carrying the request body (HTTP/2: the stream itself). */
 export function bodyOf(req: AnyRequest): Readable {
