@@ -45,6 +45,9 @@ export class H1Request {
   }
 }
 
+/** Bodies up to this size go out in the same write as the head. */
+const SMALL_BODY = 2048;
+
 /** `Date` field value, rebuilt at most once a second. */
 let dateSecond = 0;
 let dateValue = '';
@@ -148,6 +151,15 @@ export class H1Response extends EventEmitter {
     if (this.writableFinished) return this;
     if (!this.headersSent) this.writeHead(200);
     const sock = this.conn.socket;
+    const head = this.pendingHead;
+    if (head !== null && !this.chunked && Buffer.isBuffer(chunk) && chunk.length > 0 && chunk.length <= SMALL_BODY && !this.noBody) {
+      // Head and a small body in one string: one write, no iovec array and no second buffer.
+      this.pendingHead = null;
+      sock.write(head + chunk.toString('latin1'), 'latin1');
+      this.writableFinished = true;
+      this.conn.responseDone(this);
+      return this;
+    }
     sock.cork();
     if (chunk !== undefined && chunk.length > 0) this.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     else if (this.pendingHead !== null) {
