@@ -234,11 +234,14 @@ function reasonOf(status: number): string {
     case 408: return 'Request Timeout';
     case 404: return 'Not Found';
     case 421: return 'Misdirected Request';
+    case 417: return 'Expectation Failed';
     case 431: return 'Request Header Fields Too Large';
     case 500: return 'Internal Server Error';
     case 502: return 'Bad Gateway';
     case 503: return 'Service Unavailable';
+    case 501: return 'Not Implemented';
     case 504: return 'Gateway Timeout';
+    case 505: return 'HTTP Version Not Supported';
     default: return 'Error';
   }
 }

@@ -22,6 +22,7 @@ import { parseGrpcTimeout } from './grpc.ts';
 import { applyHeaderModifier, isDecimal, listToObject, type OutHeaders } from './headers.ts';
 import { sendMirror, teeBody } from './mirror.ts';
 import { H2Response, type H2Request } from './h2-stream.ts';
+import { H1Request } from './h1-server.ts';
 import { bodyOf, RequestState, type AnyRequest } from './request-state.ts';
 import type { CompiledBackend } from './router.ts';
 import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from './upstream.ts';
@@ -107,7 +108,8 @@ function requestBodyLength(req: AnyRequest): number {
     const cl = h['content-length'];
     return typeof cl === 'string' && isDecimal(cl) ? Number(cl) : -1;
   }
-  // node:http already rejected ambiguous or malformed framing.
+  // Our HTTP/1.1 server and node:http already rejected ambiguous or malformed framing.
+  if (req instanceof H1Request) return req.bodyLength;
   if (h['transfer-encoding'] !== undefined) return -1;
   const cl = h['content-length'];
   return cl === undefined || cl === '0' ? -2 : Number(cl);

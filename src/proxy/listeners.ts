@@ -15,10 +15,10 @@ import { createServer as createTlsServer, type Server as TlsServer, type TLSSock
 import type { Duplex } from 'node:stream';
 import type { ListenerApplyResult } from '../ir/index.ts';
 import type { BindingState } from './binding-state.ts';
-import { newRequestId, rawErrorResponse, type ErrorCode } from './errors.ts';
+import { newRequestId, rawError, rawErrorResponse, type ErrorCode } from './errors.ts';
 import { handleRequest } from './exchange.ts';
 import { H2Request, H2Response } from './h2-stream.ts';
-import { serveH1 } from './h1-server.ts';
+import { serveH1, type H1Connection, type H1Handlers } from './h1-server.ts';
 import type { ProxyLimits } from './limits.ts';
 import type { ProxyLogger } from './logger.ts';
 import { listenerKey, type CompiledListener, type CompiledTable } from './router.ts';
@@ -36,7 +36,11 @@ class Binding implements BindingState, SocketBinding {
   readonly logger: ProxyLogger;
   readonly key: string;
   readonly server: NetServer | TlsServer;
-  readonly h1: HttpServer;
+  /** node:http's server, when FLUXGATE_H1_SERVER=node asks for it instead of ours. */
+  readonly h1: HttpServer | undefined;
+  readonly h1Handlers: H1Handlers;
+  /** Our HTTP/1.1 connections (closed when idle on drain). */
+  readonly h1Conns = new Set<H1Connection>();
   readonly h2: Http2Server;
   readonly sockets = new Set<Socket>();
   readonly sessions = new Set<Http2Session>();
@@ -50,7 +54,8 @@ class Binding implements BindingState, SocketBinding {
     this.secure = listener.source.protocol === 'HTTPS';
     this.limits = limits;
     this.logger = logger;
-    this.h1 = createH1Server(this);
+    this.h1 = OWN_H1 ? undefined : createH1Server(this);
+    this.h1Handlers = h1Handlers(this);
     this.h2 = createH2Server(this);
     if (this.secure) {
       const tlsServer = createTlsServer({
@@ -73,7 +78,7 @@ class Binding implements BindingState, SocketBinding {
           return;
         }
         if (socket.alpnProtocol === 'h2') this.h2.emit('connection', socket);
-        else this.h1.emit('connection', socket);
+        else this.serveHttp1(socket);
       });
       tlsServer.on('tlsClientError', (err) => logger.debug({ listener: this.key, err: err.message }, 'TLS handshake failed'));
       tlsServer.on('connection', (s: Socket) => this.track(s));
@@ -87,12 +92,8 @@ class Binding implements BindingState, SocketBinding {
           // node:http2 feeds the unshifted bytes to its session itself (it reads the socket's
           // buffer on the next tick); node:http needs the socket flowing again.
           if (proto === 'h2c') this.h2.emit('connection', socket);
-          else if (OWN_H1) {
-            // Work in progress (h1-server.ts): measurement only.
-            serveH1(socket, limits, (req, res) => handleRequest(this, req, res));
-            socket.resume();
-          } else {
-            this.h1.emit('connection', socket);
+          else {
+            this.serveHttp1(socket);
             socket.resume();
           }
         });
@@ -167,21 +168,39 @@ class Binding implements BindingState, SocketBinding {
     });
   }
 
+  /** An HTTP/1.x connection (plain, or TLS with ALPN http/1.1 or none). */
+  serveHttp1(socket: Socket): void {
+    if (this.h1 !== undefined) {
+      this.h1.emit('connection', socket);
+      return;
+    }
+    const c = serveH1(socket, this.limits, this.h1Handlers);
+    this.h1Conns.add(c);
+    socket.once('close', () => this.h1Conns.delete(c));
+    // Between requests already when the drain began: nothing to wait for.
+    if (this.closing) c.close(false);
+  }
+
+  closeIdleHttp1(): void {
+    this.h1?.closeIdleConnections();
+    for (const c of this.h1Conns) if (c.idle) c.close(false);
+  }
+
   /** Stop accepting, let in-flight requests finish, destroy what is left after the bound. */
   drain(): Promise<void> {
     this.closing = true;
     this.server.close();
     for (const s of this.sessions) s.close();
-    this.h1.closeIdleConnections();
+    this.closeIdleHttp1();
     return new Promise((resolve) => {
       const deadline = Date.now() + this.limits.drainTimeoutMs;
       const tick = (): void => {
-        this.h1.closeIdleConnections();
+        this.closeIdleHttp1();
         if (this.sockets.size === 0 || Date.now() >= deadline) {
           for (const s of this.sockets) s.destroy();
           for (const s of this.sessions) s.destroy();
           // Stops the h1 server's connection-check interval; it never listened, so ignore the error.
-          this.h1.close(() => {});
+          this.h1?.close(() => {});
           return resolve();
         }
         setTimeout(tick, 50).unref();
@@ -191,8 +210,23 @@ class Binding implements BindingState, SocketBinding {
   }
 }
 
-/** Work in progress: FluxGate's own HTTP/1.1 server on plain listeners (h1-server.ts). */
-const OWN_H1 = process.env.FLUXGATE_H1_SERVER === 'own';
+/**
+ * HTTP/1.1 is served by our own server (h1-server.ts); FLUXGATE_H1_SERVER=node switches back to
+ * node:http's, as an escape hatch and for comparisons.
+ */
+const OWN_H1 = process.env.FLUXGATE_H1_SERVER !== 'node';
+
+function h1Handlers(b: Binding): H1Handlers {
+  return {
+    request: (req, res) => handleRequest(b, req, res),
+    isUpgrade: (head) => isWebSocketUpgrade(head),
+    upgrade: (req, socket, head) => handleUpgrade(b, req, socket, head),
+    refusal: (status, code, message) => {
+      b.logger.debug({ listener: b.key, status, code, err: message }, 'client error');
+      return rawError(status, code, message, newRequestId());
+    },
+  };
+}
 
 function createH1Server(b: Binding): HttpServer {
   const limits = b.limits;

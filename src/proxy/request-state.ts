@@ -3,10 +3,10 @@
  * host and route, normalise the path, build upstream headers, run the request-phase filters.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { BindingState } from './binding-state.ts';
-import type { H1Request } from './h1-server.ts';
+import { H1Request } from './h1-server.ts';
 import type { ErrorCode } from './errors.ts';
 import { applyPathModifier } from './filters/path-modifier.ts';
 import { buildLocation } from './filters/redirect.ts';
@@ -32,7 +32,9 @@ export type AnyRequest = IncomingMessage | H2Request | H1Request;
 
 /** The readable side carrying the request body (HTTP/2: the stream itself). */
 export function bodyOf(req: AnyRequest): Readable {
-  return req.httpVersionMajor === 2 ? (req as H2Request).stream : (req as IncomingMessage);
+  if (req.httpVersionMajor === 2) return (req as H2Request).stream;
+  if (req instanceof H1Request) return req.body ?? Readable.from([]);
+  return req as IncomingMessage;
 }
 
 export type FilterStop =

@@ -5,13 +5,14 @@
  * as the backend sent it. Idle tunnels are closed after `idleTimeoutMs`.
  */
 import { connect, type Socket } from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { BindingState } from './binding-state.ts';
+import type { H1Request } from './h1-server.ts';
 import { messageOf, newRequestId, rawError, statusOf, type ErrorCode } from './errors.ts';
 import { RequestState } from './request-state.ts';
 
-export function isWebSocketUpgrade(req: IncomingMessage): boolean {
+export function isWebSocketUpgrade(req: { readonly headers: IncomingHttpHeaders }): boolean {
   const u = req.headers.upgrade;
   return typeof u === 'string' && u.toLowerCase() === 'websocket';
 }
@@ -25,7 +26,7 @@ function refuseKnown(socket: Duplex, code: ErrorCode): void {
   refuse(socket, statusOf(code), code, messageOf(code));
 }
 
-export function handleUpgrade(b: BindingState, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+export function handleUpgrade(b: BindingState, req: IncomingMessage | H1Request, socket: Duplex, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   const st = new RequestState(b, req);
   const code = st.resolve();
