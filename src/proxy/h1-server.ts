@@ -46,12 +46,17 @@ export class H1Body extends Readable {
   constructor(conn: H1Connection) {
     super();
     this.conn = conn;
+    // A client that leaves mid-upload errors the body; with no reader attached yet (a plugin
+    // still deciding) that must not become an uncaught exception.
+    this.on('error', ignoreError);
   }
 
   override _read(): void {
     this.conn.bodyWanted();
   }
 }
+
+function ignoreError(): void {}
 
 /** The request as RequestState reads it (the subset of IncomingMessage it uses). */
 export class H1Request {
