@@ -324,10 +324,16 @@ export class H1Connection {
     this.limits = limits;
     this.handlers = handlers;
     watch(this);
-    socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('close', () => this.onClose());
-    socket.on('drain', () => this.current?.emit('drain'));
+    socket.on('data', this.onDataBound);
+    socket.on('close', this.onCloseBound);
+    socket.on('drain', this.onDrainBound);
   }
+
+  readonly onDataBound = (d: Buffer): void => this.onData(d);
+  readonly onCloseBound = (): void => this.onClose();
+  readonly onDrainBound = (): void => {
+    this.current?.emit('drain');
+  };
 
   get idle(): boolean {
     return this.current === null && this.state === S_HEAD && (this.buf === null || this.buf.length === 0);
@@ -584,9 +590,10 @@ export class H1Connection {
     this.state = S_CLOSED;
     this.buf = null;
     live.delete(this);
-    this.socket.removeAllListeners('data');
-    this.socket.removeAllListeners('drain');
-    this.socket.removeAllListeners('close');
+    // Only our own listeners: others (the listener's connection tracking) stay.
+    this.socket.removeListener('data', this.onDataBound);
+    this.socket.removeListener('drain', this.onDrainBound);
+    this.socket.removeListener('close', this.onCloseBound);
     this.socket.pause();
   }
 
