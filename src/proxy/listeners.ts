@@ -177,8 +177,6 @@ class Binding implements BindingState, SocketBinding {
     const c = serveH1(socket, this.limits, this.h1Handlers);
     this.h1Conns.add(c);
     socket.once('close', () => this.h1Conns.delete(c));
-    // Between requests already when the drain began: nothing to wait for.
-    if (this.closing) c.close(false);
   }
 
   closeIdleHttp1(): void {
