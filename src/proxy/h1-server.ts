@@ -327,9 +327,14 @@ export class H1Connection {
     socket.on('data', this.onDataBound);
     socket.on('close', this.onCloseBound);
     socket.on('drain', this.onDrainBound);
+    // A reset or a TLS error: the socket closes ('close' follows); never an uncaught exception.
+    socket.on('error', this.onErrorBound);
   }
 
   readonly onDataBound = (d: Buffer): void => this.onData(d);
+  readonly onErrorBound = (): void => {
+    this.socket.destroy();
+  };
   readonly onCloseBound = (): void => this.onClose();
   readonly onDrainBound = (): void => {
     this.current?.emit('drain');
@@ -594,6 +599,7 @@ export class H1Connection {
     this.socket.removeListener('data', this.onDataBound);
     this.socket.removeListener('drain', this.onDrainBound);
     this.socket.removeListener('close', this.onCloseBound);
+    this.socket.removeListener('error', this.onErrorBound);
     this.socket.pause();
   }
 

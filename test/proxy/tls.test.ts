@@ -135,3 +135,21 @@ test('a bad certificate is reported per listener, the others keep serving', asyn
   assert.equal(errs[0]!.listenerId, 'listener/default/gw/a');
   assert.equal((await get('x.wild.example', 'x.wild.example')).status, 200);
 });
+
+test('a TLS client that resets mid-request does not take the proxy down', async () => {
+  const { connect: tlsConnect } = await import('node:tls');
+  const { connect: netConnect } = await import('node:net');
+  for (let i = 0; i < 3; i++) {
+    // TLS over a TCP socket of our own, so the TCP connection can be reset (RST) under it.
+    const tcp = netConnect(port, '127.0.0.1');
+    tcp.on('error', () => {});
+    const s = tlsConnect({ socket: tcp, servername: 'a.example.com', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+    s.on('error', () => {});
+    await new Promise<void>((r) => s.once('secureConnect', () => r()));
+    s.write('GET / HTTP/1.1\r\nHost: a.example.com\r\nX-Partial: ');
+    await new Promise((r) => setTimeout(r, 20));
+    tcp.resetAndDestroy();
+  }
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await get('a.example.com', 'a.example.com')).status, 200);
+});
