@@ -19,6 +19,7 @@
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { HOP_BY_HOP } from './headers.ts';
+import { CoarseTicker } from './coarse-ticker.ts';
 import { CTL, isToken, isWs, parseChunkSize, parseLength } from './http-syntax.ts';
 import type { Readable } from 'node:stream';
 
@@ -132,25 +133,10 @@ const EXPECTS_BODY: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
  */
 const TICK_MS = 250;
 let clock = 0;
-let ticker: NodeJS.Timeout | undefined;
-const watched = new Set<H1Conn>();
-
-function watch(c: H1Conn): void {
-  watched.add(c);
-  if (ticker === undefined) {
-    ticker = setInterval(onClockTick, TICK_MS);
-    ticker.unref();
-  }
-}
-
-function onClockTick(): void {
+const ticker = new CoarseTicker<H1Conn>(TICK_MS, (conns) => {
   clock++;
-  for (const c of watched) c.onTick();
-  if (watched.size === 0 && ticker !== undefined) {
-    clearInterval(ticker);
-    ticker = undefined;
-  }
-}
+  for (const c of conns) c.onTick();
+});
 
 const kConn = Symbol('fluxgate.h1conn');
 type Body = Readable & { [kConn]?: H1Conn | undefined };
@@ -214,7 +200,7 @@ class H1Conn implements UpstreamControl {
       })
       : tlsConnect({ ...tls, host: pool.host, port: pool.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 } as ConnectionOptions);
     this.sock = sock;
-    watch(this);
+    ticker.watch(this);
     sock.on(tls === undefined ? 'connect' : 'secureConnect', () => {
       this.connected = true;
       this.stamp = clock;
@@ -429,7 +415,7 @@ class H1Conn implements UpstreamControl {
   destroy(): void {
     if (!this.dead) {
       this.dead = true;
-      watched.delete(this);
+      ticker.unwatch(this);
       this.sock.destroy();
       this.pool.forget(this);
     }

@@ -19,6 +19,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { CoarseTicker } from './coarse-ticker.ts';
 import { CTL, isToken, parseChunkSize } from './http-syntax.ts';
 import { isHeadError, parseRequestHead, type RequestHead } from './request-head.ts';
 
@@ -280,22 +281,10 @@ const S_CLOSED = 7;
  * notes when its current phase started; each tick checks the live ones.
  */
 const TICK_MS = 100;
-const live = new Set<H1Connection>();
-let ticker: NodeJS.Timeout | undefined;
-function watch(c: H1Connection): void {
-  live.add(c);
-  if (ticker === undefined) {
-    ticker = setInterval(() => {
-      const now = Date.now();
-      for (const x of live) x.onTick(now);
-      if (live.size === 0 && ticker !== undefined) {
-        clearInterval(ticker);
-        ticker = undefined;
-      }
-    }, TICK_MS);
-    ticker.unref();
-  }
-}
+const ticker = new CoarseTicker<H1Connection>(TICK_MS, (conns) => {
+  const now = Date.now();
+  for (const c of conns) c.onTick(now);
+});
 
 /** One client connection. */
 export class H1Connection {
@@ -323,7 +312,7 @@ export class H1Connection {
     this.socket = socket;
     this.limits = limits;
     this.handlers = handlers;
-    watch(this);
+    ticker.watch(this);
     socket.on('data', this.onDataBound);
     socket.on('close', this.onCloseBound);
     socket.on('drain', this.onDrainBound);
@@ -580,7 +569,7 @@ export class H1Connection {
   close(destroy: boolean): void {
     this.state = S_CLOSED;
     this.buf = null;
-    live.delete(this);
+    ticker.unwatch(this);
     const sock = this.socket;
     if (destroy || sock.destroyed) {
       sock.destroy();
@@ -594,7 +583,7 @@ export class H1Connection {
   detach(): void {
     this.state = S_CLOSED;
     this.buf = null;
-    live.delete(this);
+    ticker.unwatch(this);
     // Only our own listeners: others (the listener's connection tracking) stay.
     this.socket.removeListener('data', this.onDataBound);
     this.socket.removeListener('drain', this.onDrainBound);
@@ -623,7 +612,7 @@ export class H1Connection {
   onClose(): void {
     this.state = S_CLOSED;
     this.buf = null;
-    live.delete(this);
+    ticker.unwatch(this);
     if (this.body !== null) {
       // The client left mid-upload: the body ends in an error, not a short success.
       this.body.destroy(new Error('client closed the connection during the request body'));
