@@ -90,7 +90,7 @@ class Binding implements BindingState, SocketBinding {
         socket.on('error', () => socket.destroy());
         sniffH2c(socket, limits.headersTimeoutMs, (proto) => {
           // node:http2 feeds the unshifted bytes to its session itself (it reads the socket's
-          // buffer on the next tick); node:http needs the socket flowing again.
+          // buffer on the next tick); an HTTP/1.x server needs the socket flowing again.
           if (proto === 'h2c') this.h2.emit('connection', socket);
           else {
             this.serveHttp1(socket);
