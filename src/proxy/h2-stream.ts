@@ -9,6 +9,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { AnyResponse } from './errors.ts';
+import { headerKey } from './http-syntax.ts';
 
 /** The request as RequestState reads it (the subset of IncomingMessage it uses). */
 export class H2Request {
@@ -66,7 +67,7 @@ export class H2Response implements AnyResponse {
     if (Array.isArray(headers)) {
       for (let i = 0; i < headers.length; i += 2) {
         // HTTP/2 field names are lower case (RFC 9113 8.2.1); HTTP/1.1 upstreams may differ.
-        const name = headers[i]!.toLowerCase();
+        const name = headerKey(headers[i]!);
         const v = headers[i + 1]!;
         const cur = out[name];
         if (cur === undefined) out[name] = v;
@@ -77,7 +78,7 @@ export class H2Response implements AnyResponse {
       for (const name in headers) {
         const v = headers[name];
         // HTTP/2 field names are lower case (RFC 9113 8.2.1).
-        if (v !== undefined) out[name.toLowerCase()] = v;
+        if (v !== undefined) out[headerKey(name)] = v;
       }
     }
     const stream = this.stream;
@@ -115,7 +116,7 @@ export class H2Response implements AnyResponse {
     const out: OutgoingHttpHeaders = { ':status': statusCode };
     for (const name in headers) {
       const v = headers[name];
-      if (v !== undefined) out[name.toLowerCase()] = v;
+      if (v !== undefined) out[headerKey(name)] = v;
     }
     // One HEADERS frame with END_STREAM, no empty DATA frame: a gRPC Trailers-Only response.
     stream.respond(out, { endStream: true });

@@ -5,6 +5,7 @@
  * RFC 9112 6.1). Everything here is a pure function over plain header objects.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { headerKey } from './http-syntax.ts';
 
 /** Connection-specific headers (RFC 9110 7.6.1 plus the ones HTTP/2 forbids, RFC 9113 8.2.2). */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -131,7 +132,7 @@ export function headerLinesOf(h: OutHeaders): string {
 export function listToObject(list: readonly string[]): OutHeaders {
   const out: OutHeaders = {};
   for (let i = 0; i < list.length; i += 2) {
-    const name = list[i]!.toLowerCase();
+    const name = headerKey(list[i]!);
     const v = list[i + 1]!;
     const cur = out[name];
     if (cur === undefined) out[name] = v;

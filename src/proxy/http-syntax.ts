@@ -63,3 +63,46 @@ export function parseChunkSize(data: Buffer, from: number, to: number): number {
   }
   return n;
 }
+
+// Field names common enough to be worth a shared string: request fields clients and browsers
+// send, response fields servers send, and the ones this proxy and its plugins read.
+const WELL_KNOWN_NAMES = [
+  'accept', 'accept-charset', 'accept-encoding', 'accept-language', 'accept-ranges', 'access-control-allow-credentials',
+  'access-control-allow-headers', 'access-control-allow-methods', 'access-control-allow-origin', 'access-control-expose-headers',
+  'access-control-max-age', 'access-control-request-headers', 'access-control-request-method', 'age', 'allow', 'apikey',
+  'authorization', 'cache-control', 'connection', 'content-disposition', 'content-encoding', 'content-language', 'content-length',
+  'content-location', 'content-range', 'content-type', 'cookie', 'date', 'dnt', 'etag', 'expect', 'expires', 'forwarded',
+  'grpc-encoding', 'grpc-accept-encoding', 'grpc-message', 'grpc-status', 'grpc-timeout', 'host', 'if-match', 'if-modified-since',
+  'if-none-match', 'if-range', 'if-unmodified-since', 'keep-alive', 'last-modified', 'link', 'location', 'origin', 'pragma',
+  'priority', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'range', 'referer', 'retry-after',
+  'sec-fetch-dest', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-user', 'sec-websocket-accept', 'sec-websocket-extensions',
+  'sec-websocket-key', 'sec-websocket-protocol', 'sec-websocket-version', 'server', 'set-cookie', 'strict-transport-security',
+  'te', 'traceparent', 'tracestate', 'trailer', 'transfer-encoding', 'upgrade', 'upgrade-insecure-requests', 'user-agent',
+  'vary', 'via', 'www-authenticate', 'x-api-key', 'x-content-type-options', 'x-forwarded-for', 'x-forwarded-host',
+  'x-forwarded-port', 'x-forwarded-proto', 'x-frame-options', 'x-real-ip', 'x-request-id', 'x-requested-with',
+];
+
+/** Each well-known name by its lower-case and its capitalised spelling (`user-agent`, `User-Agent`). */
+const KNOWN_KEYS = new Map<string, string>();
+for (const name of WELL_KNOWN_NAMES) {
+  KNOWN_KEYS.set(name, name);
+  KNOWN_KEYS.set(name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase()), name);
+}
+
+/**
+ * The lower-case form of field name `name`, used as a key of header objects: for a well-known
+ * name, always the same string (a source literal, which V8 keeps as its one internal copy).
+ *
+ * Why not just toLowerCase: V8's keyed inline caches recognise a property name by identity. A
+ * name freshly sliced from a message or lower-cased is a new string every time, so a site that
+ * has only seen one name (a client that sends nothing but Host, like wrk) misses on every
+ * message, reconfigures itself to the same state and reports a feedback change, and V8 never
+ * optimises the function around it: `--trace-opt-verbose` showed "delaying optimization of
+ * parseRequestHead, IC changed" once per request, and the parser stayed in baseline code.
+ */
+export function headerKey(name: string): string {
+  const known = KNOWN_KEYS.get(name);
+  if (known !== undefined) return known;
+  const lower = name.toLowerCase();
+  return KNOWN_KEYS.get(lower) ?? lower;
+}

@@ -11,7 +11,7 @@
  * single-valued fields node lists keep their first value, the rest joined with `, `.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { CTL, isToken, isWs, parseLength } from './http-syntax.ts';
+import { CTL, headerKey, isToken, isWs, parseLength } from './http-syntax.ts';
 
 export interface RequestHead {
   readonly method: string;
@@ -129,7 +129,7 @@ export function parseRequestHead(head: string, maxHeaderCount: number): RequestH
     if (CTL.test(value)) return bad('invalid character in a header value');
     if (++count > maxHeaderCount) return { status: 431, code: 'HEADERS_TOO_LARGE', message: 'too many header fields' };
     raw.push(name, value);
-    const key = name.toLowerCase();
+    const key = headerKey(name);
     switch (key) {
       case 'content-length': {
         const v = parseLength(value);
