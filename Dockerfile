@@ -16,5 +16,6 @@ RUN npm ci --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean -
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 USER node
-ENTRYPOINT ["node", "bin/fluxgate.js"]
+# Node.js flags as every launcher passes them: src/runtime-flags.ts.
+ENTRYPOINT ["node", "--no-memory-reducer", "bin/fluxgate.js"]
 CMD ["controller"]

@@ -16,7 +16,7 @@ import { FILTER_PATH, GRPC_PATH, GRPC_REQUEST, H2_PATH, httpRouteYaml, middlePat
 import { get, runH2load, startWrk, waitFor200 } from './lib/load.ts';
 import type { LoadResult } from './lib/load.ts';
 import { killAllSync, pinSelf, requireTools, sleep, stopAll, stopServer, usePidFile } from './lib/procs.ts';
-import { fluxgateConfigDir, portTaken, snapshotFluxgate, startBackend, startFluxgate } from './lib/servers.ts';
+import { fluxgateConfigDir, fluxgateRuntimeFlags, portTaken, snapshotFluxgate, startBackend, startFluxgate } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
 import { renderSummary, summarise } from './lib/cpuprofile.ts';
 import { BENCH_KEY_HEADER, KEY_AUTH_PATH, RATE_LIMIT_PATH } from './lib/plugins.ts';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   const backend = startBackend(ctx);
   await waitFor200(`http://127.0.0.1:${P.backendH1}/`, 20_000, () => !backend.exited);
   const spawnedAt = performance.now();
-  const fg = startFluxgate(ctx, join(work, 'fluxgate-src'), n, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200']);
+  const fg = startFluxgate(ctx, join(work, 'fluxgate-src'), n, [...await fluxgateRuntimeFlags(join(work, 'fluxgate-src')), '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=200']);
   const origin = `http://127.0.0.1:${P.fluxgate(n).http}`;
   await waitFor200(`${origin}${middlePath(n)}`, 300_000, () => !fg.exited);
   log(`FluxGate (${source}) serving ${n} routes after ${((performance.now() - spawnedAt) / 1000).toFixed(1)} s`);

@@ -17,7 +17,7 @@ import {
 import type { Server } from './lib/procs.ts';
 import { BACKEND_BODY, FILTER_PATH, GRPC_PATH, GRPC_REQUEST, GRPC_RESPONSE, H2_PATH, middlePath, ports } from './lib/configs.ts';
 import {
-  fluxgateConfigDir, portTaken, sh, snapshotFluxgate, startBackend, startBare, startFloor, startFluxgate, startNginxProxy, startNodeProxy,
+  fluxgateConfigDir, fluxgateRuntimeFlags, portTaken, sh, snapshotFluxgate, startBackend, startBare, startFloor, startFluxgate, startNginxProxy, startNodeProxy,
 } from './lib/servers.ts';
 import type { Ctx } from './lib/servers.ts';
 import { get, getH2c, postGrpc, runH2load, startWrk, waitFor200 } from './lib/load.ts';
@@ -188,11 +188,13 @@ async function startAll(c: Ctx): Promise<Map<string, string>> {
   if (TARGETS.includes('floor')) track('floor', startFloor(c), `http://127.0.0.1:${P.floor}${middlePath(1)}`, 60_000);
   const src = join(c.work, 'fluxgate-src');
   if (TARGETS.includes('fluxgate')) fluxgateSource = snapshotFluxgate(REPO, src, flags['fluxgate-ref']);
+  const fluxgateFlags = TARGETS.includes('fluxgate') ? await fluxgateRuntimeFlags(src) : [];
+  if (fluxgateFlags.length > 0) fluxgateSource += `, run with node ${fluxgateFlags.join(' ')}`;
   for (const n of SIZES) {
     const url = (t: TargetName): string => `${origin(t, n, 'h1')}${middlePath(n)}`;
     if (TARGETS.includes('nginx')) track(`nginx-${n}`, startNginxProxy(c, n), url('nginx'), 60_000);
     if (TARGETS.includes('node')) track(`node-${n}`, startNodeProxy(c, n), url('node'), 300_000);
-    if (TARGETS.includes('fluxgate')) track(`fluxgate-${n}`, startFluxgate(c, src, n), url('fluxgate'), 300_000);
+    if (TARGETS.includes('fluxgate')) track(`fluxgate-${n}`, startFluxgate(c, src, n, fluxgateFlags), url('fluxgate'), 300_000);
   }
   await Promise.all(waits);
   return problems;

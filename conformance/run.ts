@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { checkReport, collectResults, formatSummary, parseGoTestLine, reportFileName, summarizeReport } from './results.ts';
+import { RUNTIME_FLAGS } from '../src/runtime-flags.ts';
 import type { ConformanceReport, GoTestEvent } from './results.ts';
 
 const USAGE = `usage: npm run conformance -- [options] [-- upstream flags]
@@ -219,7 +220,7 @@ let controllerExited = false;
 function startController(): void {
   const logFile = join(out, 'controller.log');
   const fd = openSync(logFile, 'w');
-  controller = spawn(process.execPath, [join(repo, 'src', 'main.ts'), 'controller', '--local', '--metrics-address', metricsAddress], {
+  controller = spawn(process.execPath, [...RUNTIME_FLAGS, join(repo, 'src', 'main.ts'), 'controller', '--local', '--metrics-address', metricsAddress], {
     cwd: repo, stdio: ['ignore', fd, fd], env: { ...process.env, KUBECONFIG: kubeconfig },
   });
   closeSync(fd);

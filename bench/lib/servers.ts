@@ -1,9 +1,10 @@
 // Starting the servers of the benchmark: the backend, nginx, the plain Node proxy and FluxGate,
 // each from a generated configuration in its own folder under the run's work folder.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   fluxgateBaseYaml, fluxgateRoutesYaml, nginxBackendConf, nginxBackendFiles, nginxProxyConf, nginxRoutesConf, nodeProxySpec,
 } from './configs.ts';
@@ -101,10 +102,21 @@ export function snapshotFluxgate(repo: string, dir: string, ref: string | undefi
   return `a copy of the working tree at ${head}${dirty > 0 ? ` with ${dirty} uncommitted path(s) under src/` : ''}`;
 }
 
+/**
+ * The Node.js flags FluxGate's own launchers pass, as the snapshot in `src` defines them (none
+ * for a ref older than src/runtime-flags.ts), so the benchmark measures FluxGate as users run it.
+ */
+export async function fluxgateRuntimeFlags(src: string): Promise<readonly string[]> {
+  const file = join(src, 'src', 'runtime-flags.ts');
+  if (!existsSync(file)) return [];
+  const mod = await import(pathToFileURL(file).href) as { RUNTIME_FLAGS?: readonly string[] };
+  return mod.RUNTIME_FLAGS ?? [];
+}
+
 /** The folder FluxGate of table size n watches. */
 export const fluxgateConfigDir = (c: Ctx, n: number): string => join(c.work, `fluxgate-${n}`, 'config');
 
-/** Starts FluxGate from the snapshot in `src`, serving n routes. `nodeArgs` e.g. --cpu-prof. */
+/** Starts FluxGate from the snapshot in `src`, serving n routes. `nodeArgs`: its runtime flags, e.g. --cpu-prof. */
 export function startFluxgate(c: Ctx, src: string, n: number, nodeArgs: readonly string[] = []): Server {
   const dir = fluxgateConfigDir(c, n);
   mkdirSync(dir, { recursive: true });
