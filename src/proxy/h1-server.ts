@@ -106,6 +106,20 @@ export class InvalidHeaderError extends Error {
   readonly code = 'ERR_INVALID_HTTP_TOKEN';
 }
 
+const NO_HEADERS: readonly string[] = [];
+
+/** An outgoing header object as a flat [name, value, ...] list; arrays give one field each. */
+function flatHeaders(headers: OutgoingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const name in headers) {
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) out.push(name, x);
+    else out.push(name, String(v));
+  }
+  return out;
+}
+
 /** The response as the exchange and errors.ts write it. */
 export class H1Response extends EventEmitter {
   readonly conn: H1Connection;
@@ -133,7 +147,10 @@ export class H1Response extends EventEmitter {
     let length = false;
     let date = false;
     let close = !conn.keepAlive;
-    const add = (name: string, value: string): void => {
+    // One loop over a flat list (the upstream's own, plus plugin headers): no closure per head.
+    const list = Array.isArray(headers) ? headers : headers === undefined ? NO_HEADERS : flatHeaders(headers);
+    for (let i = 0; i < list.length; i += 2) {
+      const name = list[i]!, value = list[i + 1]!;
       if (!isToken(name, 0, name.length) || CTL.test(value)) throw new InvalidHeaderError(`invalid response header ${name}`);
       const n = name.length;
       // Framing and connection fields are this server's to write.
@@ -143,20 +160,10 @@ export class H1Response extends EventEmitter {
         else if (lower === 'date') date = true;
         else if (lower === 'connection') {
           if (value.toLowerCase() === 'close') close = true;
-          return;
-        } else if (lower === 'keep-alive' || lower === 'transfer-encoding') return;
+          continue;
+        } else if (lower === 'keep-alive' || lower === 'transfer-encoding') continue;
       }
       h += `${name}: ${value}\r\n`;
-    };
-    if (Array.isArray(headers)) {
-      for (let i = 0; i < headers.length; i += 2) add(headers[i]!, headers[i + 1]!);
-    } else if (headers !== undefined) {
-      for (const name in headers) {
-        const v = headers[name];
-        if (v === undefined) continue;
-        if (Array.isArray(v)) for (const x of v) add(name, x);
-        else add(name, String(v));
-      }
     }
     if (!date) h += `Date: ${httpDate()}\r\n`;
     this.noBody = this.isHead || statusCode === 204 || statusCode === 304 || statusCode < 200;
