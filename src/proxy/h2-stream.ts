@@ -9,7 +9,29 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { AnyResponse } from './errors.ts';
+import { listToObject } from './headers.ts';
 import { headerKey } from './http-syntax.ts';
+
+/**
+ * A response head as node:http2 takes it: `:status` and lower-case field names (RFC 9113
+ * 8.2.1; HTTP/1.1 upstreams may send others). node:http2 writes pseudo-headers first wherever
+ * they sit in the object.
+ */
+function h2Head(statusCode: number, headers: OutgoingHttpHeaders | string[] | undefined): OutgoingHttpHeaders {
+  if (Array.isArray(headers)) {
+    const out: OutgoingHttpHeaders = listToObject(headers);
+    out[':status'] = statusCode;
+    return out;
+  }
+  const out: OutgoingHttpHeaders = { ':status': statusCode };
+  if (headers !== undefined) {
+    for (const name in headers) {
+      const v = headers[name];
+      if (v !== undefined) out[headerKey(name)] = v;
+    }
+  }
+  return out;
+}
 
 /** The request as RequestState reads it (the subset of IncomingMessage it uses). */
 export class H2Request {
@@ -63,24 +85,7 @@ export class H2Response implements AnyResponse {
     // A stream the client reset is gone before its 'close' event runs the exchange's cleanup.
     const s = this.stream;
     if (s.destroyed || s.closed || s.headersSent) return this;
-    const out: OutgoingHttpHeaders = { ':status': statusCode };
-    if (Array.isArray(headers)) {
-      for (let i = 0; i < headers.length; i += 2) {
-        // HTTP/2 field names are lower case (RFC 9113 8.2.1); HTTP/1.1 upstreams may differ.
-        const name = headerKey(headers[i]!);
-        const v = headers[i + 1]!;
-        const cur = out[name];
-        if (cur === undefined) out[name] = v;
-        else if (Array.isArray(cur)) cur.push(v);
-        else out[name] = [String(cur), v];
-      }
-    } else if (headers !== undefined) {
-      for (const name in headers) {
-        const v = headers[name];
-        // HTTP/2 field names are lower case (RFC 9113 8.2.1).
-        if (v !== undefined) out[headerKey(name)] = v;
-      }
-    }
+    const out = h2Head(statusCode, headers);
     const stream = this.stream;
     if (this.waitForTrailers) {
       stream.respond(out, { waitForTrailers: true });
@@ -113,11 +118,7 @@ export class H2Response implements AnyResponse {
   respondAndEnd(statusCode: number, headers: OutgoingHttpHeaders): void {
     const stream = this.stream;
     if (stream.destroyed || stream.closed || stream.headersSent) return;
-    const out: OutgoingHttpHeaders = { ':status': statusCode };
-    for (const name in headers) {
-      const v = headers[name];
-      if (v !== undefined) out[headerKey(name)] = v;
-    }
+    const out = h2Head(statusCode, headers);
     // One HEADERS frame with END_STREAM, no empty DATA frame: a gRPC Trailers-Only response.
     stream.respond(out, { endStream: true });
     if (!stream.readableEnded) stream.resume();
