@@ -22,7 +22,7 @@ import { parseGrpcTimeout } from './grpc.ts';
 import { applyHeaderModifier, isDecimal, listToObject, type OutHeaders } from './headers.ts';
 import { sendMirror, teeBody } from './mirror.ts';
 import { H2Response, type H2Request } from './h2-stream.ts';
-import { H1Request } from './h1-server.ts';
+import { H1Request, H1Response } from './h1-server.ts';
 import { bodyOf, RequestState, type AnyRequest } from './request-state.ts';
 import type { CompiledBackend } from './router.ts';
 import type { UpstreamControl, UpstreamHandler, UpstreamRequest } from './upstream.ts';
@@ -244,8 +244,10 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     const res = this.res;
     const close = this.b.closing && this.req.httpVersionMajor === 1;
     let out: string[] | OutHeaders = headers;
+    let own: string | readonly string[] | undefined;
     const mods = this.resMods;
-    const ph = this.pluginResHeaders;
+    const pf = this.pluginResFields;
+    const ph = pf !== undefined ? pf.pairs() : this.pluginResHeaders;
     if (mods !== undefined || this.cors !== undefined || this.pluginResHooks !== undefined) {
       const obj = listToObject(headers);
       if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(obj, mods[i]!);
@@ -256,8 +258,10 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
       if (close) obj.connection = 'close';
       out = obj;
     } else {
-      // Plugin headers alone (rate limits) keep the flat list: no header object per response.
-      if (ph !== undefined) for (let i = 0; i < ph.length; i++) headers.push(ph[i]!);
+      // Plugin headers alone (rate limits) keep the flat list: no header object per response;
+      // our own HTTP/1.1 server takes them apart from the upstream's, unchecked (see writeHead).
+      if (res.constructor === H1Response) own = pf !== undefined ? pf.lines() : ph;
+      else if (ph !== undefined) for (let i = 0; i < ph.length; i++) headers.push(ph[i]!);
       if (close) headers.push('connection', 'close');
     }
     if (trailers && res instanceof H2Response) res.waitForTrailers = true;
@@ -267,7 +271,8 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
         this.headOnly = true;
         res.respondAndEnd(statusCode, Array.isArray(out) ? listToObject(out) : out);
       } else {
-        res.writeHead(statusCode, out);
+        if (own !== undefined) (res as H1Response).writeHead(statusCode, out, own);
+        else res.writeHead(statusCode, out);
       }
     } catch (err) {
       this.b.logger.debug({ route: route.id, err: (err as Error).message }, 'invalid upstream response headers');

@@ -26,7 +26,7 @@ import {
 import type { H2Request } from './h2-stream.ts';
 import { normalisePath } from './path-normalise.ts';
 import type { CompiledBackend, CompiledRoute, Step } from './router.ts';
-import type { HookResult, PluginAnswer, PluginRequest, ResponseHook } from '../plugins/index.ts';
+import type { HookResult, PluginAnswer, PluginRequest, ResponseFields, ResponseHook } from '../plugins/index.ts';
 
 export type AnyRequest = IncomingMessage | H2Request | H1Request;
 
@@ -70,7 +70,12 @@ export class RequestState implements PluginRequest {
   mirrors: MirrorTarget<CompiledBackend>[] | undefined = undefined;
   /** Set by an authentication plugin (PluginRequest). */
   consumer: string | undefined = undefined;
-  /** Response header name/value pairs plugins add (rate-limit headers); see addResponseHeader. */
+  /**
+   * Response fields plugins add (rate-limit headers): the one block added (the common case,
+   * written as it is), or, once anything else joins it, name/value pairs where the last value
+   * for a name wins. Never both.
+   */
+  pluginResFields: ResponseFields | undefined = undefined;
   pluginResHeaders: string[] | undefined = undefined;
   pluginResHooks: ResponseHook[] | undefined = undefined;
 
@@ -178,8 +183,23 @@ export class RequestState implements PluginRequest {
     else (this.#extra ??= []).push(name, value);
   }
 
+  /** PluginRequest: response fields as one block (kept as it is when it is the only one). */
+  addResponseFields(fields: ResponseFields): void {
+    if (this.pluginResFields === undefined && this.pluginResHeaders === undefined) {
+      this.pluginResFields = fields;
+      return;
+    }
+    const p = fields.pairs();
+    for (let i = 0; i < p.length; i += 2) this.addResponseHeader(p[i]!, p[i + 1]!);
+  }
+
   /** PluginRequest: a response header; the last value given for a name wins. */
   addResponseHeader(name: string, value: string): void {
+    const f = this.pluginResFields;
+    if (f !== undefined) {
+      this.pluginResFields = undefined;
+      this.pluginResHeaders = [...f.pairs()];
+    }
     const l = this.pluginResHeaders;
     if (l === undefined) {
       this.pluginResHeaders = [name, value];

@@ -1,4 +1,5 @@
 // A PluginRequest as the proxy would hand it to a hook, and a runtime with a controllable clock.
+import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { PluginAnswer, PluginRequest, HookResult } from '../../src/plugins/index.ts';
 import { BUILTIN_PLUGINS, createPluginRuntime } from '../../src/plugins/index.ts';
@@ -17,6 +18,14 @@ export function makeReq(o: { headers?: IncomingHttpHeaders; peer?: string; path?
     },
     addResponseHeader(name, value) {
       this.responseHeaders[name] = value;
+    },
+    addResponseFields(fields) {
+      // The block's HTTP/1.1 lines must say exactly what its pairs say.
+      const p = fields.pairs();
+      let lines = '';
+      for (let i = 0; i < p.length; i += 2) lines += `${p[i]}: ${p[i + 1]}\r\n`;
+      assert.equal(fields.lines(), lines);
+      for (let i = 0; i < p.length; i += 2) this.addResponseHeader(p[i]!, p[i + 1]!);
     },
   };
 }

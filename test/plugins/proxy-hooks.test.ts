@@ -4,8 +4,9 @@
 // time fails closed; without a runtime a plugin filter answers 500 PLUGIN_UNAVAILABLE.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:http2';
 import type { Filter } from '../../src/ir/index.ts';
-import { BUILTIN_PLUGINS, createPluginRuntime, type HookResult, type Plugin } from '../../src/plugins/index.ts';
+import { BUILTIN_PLUGINS, createPluginRuntime, type HookResult, type Plugin, type ResponseFields } from '../../src/plugins/index.ts';
 import { freePort } from '../helpers/net.ts';
 import type { Proxy } from '../../src/proxy/index.ts';
 import { backend, listener, match, ref, route, send, startBackend, startProxy, table, vhost, type TestBackend } from '../proxy/helpers.ts';
@@ -25,6 +26,10 @@ const testPlugin: Plugin = {
           case 'pass':
             req.upHeaders[`x-${c.tag}`] = 'seen';
             req.addResponseHeader(`x-res-${c.tag}`, 'yes');
+            return undefined;
+          case 'fields':
+            // A block of fields as the rate limiter adds them; `x-res-one` also comes from 'pass'.
+            req.addResponseFields(block(c.tag));
             return undefined;
           case 'override':
             // Same response header as the 'pass' plugin tagged `one`: the later value wins.
@@ -50,6 +55,12 @@ const testPlugin: Plugin = {
   },
 };
 
+/** Two fields, the second named as the 'pass' plugin tagged `one` names its own. */
+function block(tag: string): ResponseFields {
+  const pairs = [`x-block-${tag}`, tag, 'x-res-one', `from-${tag}`];
+  return { pairs: () => pairs, lines: () => `x-block-${tag}: ${tag}\r\nx-res-one: from-${tag}\r\n` };
+}
+
 const p = (tag: string, mode: string): Filter => ({ type: 'Plugin', plugin: { kind: 'test', id: `plugin/${tag}`, config: { mode, tag } } });
 
 let b: TestBackend;
@@ -65,6 +76,11 @@ before(async () => {
   const routes = [
     route('r/chain', match('/chain'), [ref(be.id)], [p('one', 'pass'), p('two', 'async'), p('three', 'pass')]),
     route('r/override', match('/override'), [ref(be.id)], [p('one', 'pass'), p('again', 'override')]),
+    route('r/fields', match('/fields/alone'), [ref(be.id)], [p('a', 'fields')]),
+    route('r/fields-twice', match('/fields/twice'), [ref(be.id)], [p('a', 'fields'), p('b', 'fields')]),
+    route('r/fields-then-header', match('/fields/then-header'), [ref(be.id)], [p('a', 'fields'), p('one', 'pass')]),
+    route('r/header-then-fields', match('/fields/after-header'), [ref(be.id)], [p('one', 'pass'), p('a', 'fields')]),
+    route('r/fields-modified', match('/fields/modified'), [ref(be.id)], [p('a', 'fields'), { type: 'ResponseHeaderModifier', modifier: { set: [{ name: 'x-set', value: 'yes' }], add: [], remove: [] } }]),
     route('r/deny', match('/deny'), [ref(be.id)], [p('first', 'pass'), p('deny', 'deny'), p('never', 'pass')]),
     route('r/redirect', match('/redirect'), [ref(be.id)], [p('login', 'redirect')]),
     route('r/reject', match('/reject'), [ref(be.id)], [p('reject', 'reject')]),
@@ -98,6 +114,23 @@ test('a response header added twice is sent once, with the later value', async (
   const r = await send(port, '/override');
   assert.equal(r.status, 200);
   assert.equal(r.headers['x-res-one'], 'replaced');
+});
+
+test('a block of response fields: alone, merged with another block or a header (the later value wins), with a response modifier; over HTTP/1.1 and h2c', async () => {
+  const cases: [string, Record<string, string | undefined>][] = [
+    ['/fields/alone', { 'x-block-a': 'a', 'x-res-one': 'from-a' }],
+    ['/fields/twice', { 'x-block-a': 'a', 'x-block-b': 'b', 'x-res-one': 'from-b' }],
+    ['/fields/then-header', { 'x-block-a': 'a', 'x-res-one': 'yes' }],
+    ['/fields/after-header', { 'x-block-a': 'a', 'x-res-one': 'from-a' }],
+    ['/fields/modified', { 'x-block-a': 'a', 'x-res-one': 'from-a', 'x-set': 'yes' }],
+  ];
+  for (const [path, want] of cases) {
+    for (const [proto, r] of [['h1', await send(port, path)], ['h2c', await sendH2c(port, path)]] as const) {
+      assert.equal(r.status, 200, `${proto} ${path}`);
+      // A field sent twice would read as 'a, b' here.
+      for (const [name, value] of Object.entries(want)) assert.equal(r.headers[name], value, `${proto} ${path} ${name}`);
+    }
+  }
 });
 
 test('an answer stops the chain with its status, code and headers', async () => {
@@ -142,3 +175,21 @@ test('circuit breaker counts the proxy\'s own 502s and opens', async () => {
   assert.equal(open.json<{ error: { code: string } }>().error.code, 'CIRCUIT_OPEN');
   assert.equal(open.headers['retry-after'], '30');
 });
+
+/** One GET over cleartext HTTP/2 (prior knowledge). */
+async function sendH2c(port: number, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  const session = connect(`http://127.0.0.1:${port}`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = session.request({ ':path': path, ':authority': 'example.com' });
+      req.on('response', (h) => {
+        req.resume();
+        req.on('end', () => resolve({ status: Number(h[':status']), headers: h }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  } finally {
+    session.close();
+  }
+}

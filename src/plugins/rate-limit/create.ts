@@ -1,12 +1,12 @@
 // Per-request rate limiting. With the local policy the decision is synchronous and allocates
-// only the response header values. Counters live in shared state keyed by the policy id and
+// only the response headers' counts. Counters live in shared state keyed by the policy id and
 // its config, so a reload of an unchanged policy keeps counting where it was.
 import { answer } from '../core/answers.ts';
 import { clientAddress } from '../core/client-ip.ts';
 import type { CidrSet } from '../core/cidr.ts';
 import type { CreateContext, HookResult, PluginHooks, PluginRequest } from '../types.ts';
 import type { RateLimitConfig } from './config.ts';
-import { HeaderRecord, headerNames, writeHeaders, type HeaderNames } from './headers.ts';
+import { fieldsOf, HeaderLayout, pickWindow, resetSeconds } from './headers.ts';
 import { LocalCounters } from './local-store.ts';
 import { RedisCounters } from './redis-store.ts';
 import { trustedSet } from './validate.ts';
@@ -22,7 +22,7 @@ export function createRateLimit(raw: unknown, ctx: CreateContext): PluginHooks {
   const limits = config.limits.map((l) => l.limit);
   const identity = `${ctx.id}|${JSON.stringify(config)}`;
   const local = ctx.shared(`rate-limit|local|${identity}`, () => new LocalCounters(windowsMs, limits));
-  const names = headerNames(windows, limits);
+  const layout = new HeaderLayout(windows, limits);
   const trusted = config.trustedProxies.length > 0 ? trustedSet(config.trustedProxies) : undefined;
   const hide = config.hideClientHeaders;
   const keyOf = keyFunction(config, trusted);
@@ -40,7 +40,7 @@ export function createRateLimit(raw: unknown, ctx: CreateContext): PluginHooks {
         return redis.take(prefix + key, windowsMs, limits).then(
           (d) => {
             warned = false;
-            return decide(req, d.allowed, d.counts, d.starts, d.now, names, windowsMs, limits, hide);
+            return decide(req, d.allowed, d.counts, d.starts, d.now, layout, windowsMs, limits, hide);
           },
           (err: unknown) => {
             if (!warned) {
@@ -49,7 +49,7 @@ export function createRateLimit(raw: unknown, ctx: CreateContext): PluginHooks {
             }
             if (r.onError === 'deny') return UNAVAILABLE;
             const d = local.take(key, now());
-            return decide(req, d.allowed, d.counts, d.starts, now(), names, windowsMs, limits, hide);
+            return decide(req, d.allowed, d.counts, d.starts, now(), layout, windowsMs, limits, hide);
           },
         );
       },
@@ -60,23 +60,37 @@ export function createRateLimit(raw: unknown, ctx: CreateContext): PluginHooks {
     onRequest(req) {
       const t = now();
       const d = local.take(keyOf(req), t);
-      return decide(req, d.allowed, d.counts, d.starts, t, names, windowsMs, limits, hide);
+      return decide(req, d.allowed, d.counts, d.starts, t, layout, windowsMs, limits, hide);
     },
   };
 }
 
 function decide(
   req: PluginRequest, allowed: boolean, counts: readonly number[], starts: readonly number[], now: number,
-  names: HeaderNames, windowsMs: readonly number[], limits: readonly number[], hide: boolean,
+  layout: HeaderLayout, windowsMs: readonly number[], limits: readonly number[], hide: boolean,
 ): HookResult {
   if (allowed) {
-    if (!hide) writeHeaders(req, names, windowsMs, limits, counts, starts, now, false);
+    if (!hide) req.addResponseFields(fieldsOf(layout, windowsMs, limits, counts, starts, now));
     return undefined;
   }
-  const out = new HeaderRecord();
-  const reset = writeHeaders(out, names, windowsMs, limits, counts, starts, now, hide);
-  out.headers['retry-after'] = String(reset);
-  return answer(429, 'RATE_LIMITED', 'API rate limit exceeded', out.headers);
+  let headers: Record<string, string>;
+  let reset: number;
+  if (hide) {
+    headers = {};
+    reset = resetSeconds(pickWindow(limits, counts), starts, windowsMs, now);
+  } else {
+    const f = fieldsOf(layout, windowsMs, limits, counts, starts, now);
+    headers = pairsObject(f.pairs());
+    reset = f.reset;
+  }
+  headers['retry-after'] = String(reset);
+  return answer(429, 'RATE_LIMITED', 'API rate limit exceeded', headers);
+}
+
+function pairsObject(pairs: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < pairs.length; i += 2) out[pairs[i]!] = pairs[i + 1]!;
+  return out;
 }
 
 function keyFunction(config: RateLimitConfig, trusted: CidrSet | undefined): (req: PluginRequest) => string {
