@@ -247,11 +247,11 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     let own: string | readonly string[] | undefined;
     const mods = this.resMods;
     const pf = this.pluginResFields;
-    const ph = pf !== undefined ? pf.pairs() : this.pluginResHeaders;
     if (mods !== undefined || this.cors !== undefined || this.pluginResHooks !== undefined) {
       const obj = listToObject(headers);
       if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(obj, mods[i]!);
       if (this.cors !== undefined) addResponseCors(this.cors, this.req.headers.origin, obj);
+      const ph = this.pluginResPairs();
       if (ph !== undefined) for (let i = 0; i < ph.length; i += 2) obj[ph[i]!] = ph[i + 1]!;
       const hooks = this.pluginResHooks;
       if (hooks !== undefined) for (let i = 0; i < hooks.length; i++) hooks[i]!(statusCode, obj);
@@ -260,8 +260,11 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     } else {
       // Plugin headers alone (rate limits) keep the flat list: no header object per response;
       // our own HTTP/1.1 server takes them apart from the upstream's, unchecked (see writeHead).
-      if (res.constructor === H1Response) own = pf !== undefined ? pf.lines() : ph;
-      else if (ph !== undefined) for (let i = 0; i < ph.length; i++) headers.push(ph[i]!);
+      if (res.constructor === H1Response) own = pf !== undefined ? pf.lines() : this.pluginResHeaders;
+      else {
+        const ph = this.pluginResPairs();
+        if (ph !== undefined) for (let i = 0; i < ph.length; i++) headers.push(ph[i]!);
+      }
       if (close) headers.push('connection', 'close');
     }
     if (trailers && res instanceof H2Response) res.waitForTrailers = true;

@@ -180,7 +180,13 @@ export class RequestState implements PluginRequest {
    */
   addUpstreamHeader(name: string, value: string): void {
     if (this.#up !== undefined) this.#up[name] = value;
-    else (this.#extra ??= []).push(name, value);
+    else if (this.#extra === undefined) this.#extra = [name, value];
+    else this.#extra.push(name, value);
+  }
+
+  /** The response fields plugins added, as name/value pairs. */
+  pluginResPairs(): readonly string[] | undefined {
+    return this.pluginResFields !== undefined ? this.pluginResFields.pairs() : this.pluginResHeaders;
   }
 
   /** PluginRequest: response fields as one block (kept as it is when it is the only one). */

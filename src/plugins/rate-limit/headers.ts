@@ -11,6 +11,8 @@ import { titleOf, type WindowName } from './windows.ts';
 
 // Small numbers as ready strings: the common values of RateLimit-Reset and of small limits.
 const SMALL_TEXT: readonly string[] = Array.from({ length: 61 }, (_, i) => String(i));
+/** The last line for those resets, with the CRLF ending the line before it. */
+const RESET_LINE: readonly string[] = SMALL_TEXT.map((t) => `\r\nratelimit-reset: ${t}\r\n`);
 
 function text(n: number): string {
   return n < SMALL_TEXT.length ? SMALL_TEXT[n]! : String(n);
@@ -80,9 +82,13 @@ export class RateLimitFields implements ResponseFields {
 
   lines(): string {
     const { layout: l, left, pick } = this;
+    const r = this.reset;
+    const end = r < RESET_LINE.length ? RESET_LINE[r]! : `\r\nratelimit-reset: ${r}\r\n`;
+    // One window (the common config): one template, four joins.
+    if (left.length === 1) return `${l.before[0]!}${left[0]!}${l.ietf[0]!}${left[0]!}${end}`;
     let s = '';
     for (let i = 0; i < left.length; i++) s += l.before[i]! + left[i]!;
-    return `${s}${l.ietf[pick]!}${left[pick]!}\r\nratelimit-reset: ${text(this.reset)}\r\n`;
+    return `${s}${l.ietf[pick]!}${left[pick]!}${end}`;
   }
 }
 
