@@ -2,6 +2,7 @@
 // keys (consumer, IP with trusted proxies, header, route), headers and 429 + Retry-After.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fieldsOf, HeaderLayout } from '../../src/plugins/rate-limit/headers.ts';
 import { LocalCounters } from '../../src/plugins/rate-limit/local-store.ts';
 import { validateRateLimit } from '../../src/plugins/rate-limit/validate.ts';
 import { clock, makeReq, runtime } from './helpers.ts';
@@ -172,4 +173,16 @@ test('validation names the field', () => {
   const none = validateRateLimit({}, vctx);
   assert.equal(none.ok, false);
   assert.match(none.ok ? '' : none.errors[0]!.message, /at least one of second, minute, hour, day/);
+});
+
+test('header counts are the exact decimal text of the remaining count, small or large', () => {
+  const limit = 5_000_000_000;
+  const layout = new HeaderLayout(['second'], [limit]);
+  const remaining = [0, 1, 60, 61, 999, 1000, 1001, 1099, 100_000, 999_999_999, 1_000_000_007, limit];
+  for (let n = 0; n < 20_000; n += 13) remaining.push(n);
+  for (const n of remaining) {
+    const f = fieldsOf(layout, [1000], [limit], [limit - n], [0], 0);
+    assert.equal(f.pairs()[3], String(n));
+    assert.ok(f.lines().includes(`x-ratelimit-remaining-second: ${n}\r\n`), `${n}`);
+  }
 });
