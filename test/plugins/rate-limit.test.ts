@@ -2,7 +2,7 @@
 // keys (consumer, IP with trusted proxies, header, route), headers and 429 + Retry-After.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fieldsOf, HeaderLayout } from '../../src/plugins/rate-limit/headers.ts';
+import { decimal, fieldsOf, HeaderLayout } from '../../src/plugins/rate-limit/headers.ts';
 import { LocalCounters } from '../../src/plugins/rate-limit/local-store.ts';
 import { validateRateLimit } from '../../src/plugins/rate-limit/validate.ts';
 import { clock, makeReq, runtime } from './helpers.ts';
@@ -185,4 +185,5 @@ test('header counts are the exact decimal text of the remaining count, small or 
     assert.equal(f.pairs()[3], String(n));
     assert.ok(f.lines().includes(`x-ratelimit-remaining-second: ${n}\r\n`), `${n}`);
   }
+  for (const n of [1_000_000, 1_000_001, 1_234_567_890_123, Number.MAX_SAFE_INTEGER]) assert.equal(decimal(n), String(n));
 });
