@@ -244,7 +244,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     const res = this.res;
     const close = this.b.closing && this.req.httpVersionMajor === 1;
     let out: string[] | OutHeaders = headers;
-    let own: string | readonly string[] | undefined;
+    let own: string | undefined;
     const mods = this.resMods;
     const pf = this.pluginResFields;
     if (mods !== undefined || this.cors !== undefined || this.pluginResHooks !== undefined) {
@@ -258,9 +258,9 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
       if (close) obj.connection = 'close';
       out = obj;
     } else {
-      // Plugin headers alone (rate limits) keep the flat list: no header object per response;
-      // our own HTTP/1.1 server takes them apart from the upstream's, unchecked (see writeHead).
-      if (res.constructor === H1Response) own = pf !== undefined ? pf.lines() : this.pluginResHeaders;
+      // Plugin headers alone (rate limits) keep the flat list: no header object per response.
+      // Our own HTTP/1.1 server takes a block's ready lines as they are (see writeHead).
+      if (pf !== undefined && res.constructor === H1Response) own = pf.lines();
       else {
         const ph = this.pluginResPairs();
         if (ph !== undefined) for (let i = 0; i < ph.length; i++) headers.push(ph[i]!);

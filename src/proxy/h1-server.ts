@@ -141,11 +141,11 @@ export class H1Response extends EventEmitter {
   }
 
   /**
-   * `own` are fields this process produced (plugin response headers), as name/value pairs or
-   * ready field lines: valid by the plugin contract and never framing fields, so they are
-   * written without the per-field checks an upstream's fields get.
+   * `own` are field lines this process produced (a plugin's response-field block, each line
+   * ending in CRLF): valid by the plugin contract and never framing fields, so they go into the
+   * head as they are, without the per-field checks an upstream's fields get.
    */
-  writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[], own?: string | readonly string[]): this {
+  writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[], own?: string): this {
     if (this.headersSent) return this;
     const conn = this.conn;
     let h = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
@@ -170,8 +170,7 @@ export class H1Response extends EventEmitter {
       }
       h += `${name}: ${value}\r\n`;
     }
-    if (typeof own === 'string') h += own;
-    else if (own !== undefined) for (let i = 0; i < own.length; i += 2) h += `${own[i]!}: ${own[i + 1]!}\r\n`;
+    if (own !== undefined) h += own;
     if (!date) h += `Date: ${httpDate()}\r\n`;
     this.noBody = this.isHead || statusCode === 204 || statusCode === 304 || statusCode < 200;
     if (!length && !this.noBody) {
