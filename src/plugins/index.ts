@@ -7,7 +7,7 @@
  * state in create, let an authentication problem pass traffic (fail closed), or log a
  * credential. Imports only ir (types) and its own modules.
  */
-export type { Plugin, PluginHooks, PluginRequest, PluginAnswer, HookResult, ValidateResult, ValidateContext, ResolvedConsumer, ResolvedCredential, FieldProblem, ResponseHook, ResponseFields, PluginLogger } from './types.ts';
+export type { Plugin, PluginHooks, PluginRequest, PluginAnswer, HookResult, ValidateResult, ValidateContext, ResolvedConsumer, ResolvedCredential, FieldProblem, ResponseHook, PluginLogger } from './types.ts';
 export { createPluginRuntime, type PluginRuntime, type PluginRuntimeOptions } from './runtime.ts';
 export { BUILTIN_PLUGINS } from './registry.ts';
 export { pluginValidators, type PluginValidators } from './validators.ts';

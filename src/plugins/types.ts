@@ -79,22 +79,15 @@ export interface PluginRequest {
    */
   addResponseHeader(name: string, value: string): void;
   /**
-   * Adds a block of response fields a plugin adds on most responses (rate-limit headers),
-   * treated as addResponseHeader of each pair. The proxy writes the block's HTTP/1.1 lines
-   * into the head as they are, so the plugin owns their validity: names fixed and checked at
-   * create time, values it produced itself.
+   * Adds response fields as ready HTTP/1.1 field lines (`name: value\r\n` each, lower-case
+   * names, each name once): the block a plugin adds on most responses (rate-limit headers),
+   * treated as addResponseHeader of each field. The proxy writes it into an HTTP/1.1 head as
+   * it is, so the plugin owns its validity: names fixed and checked at create time, values it
+   * produced itself.
    */
-  addResponseFields(fields: ResponseFields): void;
+  addResponseLines(lines: string): void;
   /** Response hooks to run on the upstream's response headers (transforms). */
   pluginResHooks: ResponseHook[] | undefined;
-}
-
-/** Response fields as one block; see PluginRequest.addResponseFields. */
-export interface ResponseFields {
-  /** `[name, value, ...]`: lower-case tokens, values without control characters, each name once. */
-  pairs(): readonly string[];
-  /** The same fields as HTTP/1.1 field lines, each ending in CRLF. */
-  lines(): string;
 }
 
 export type ResponseHook = (status: number, headers: Record<string, string | string[]>) => void;

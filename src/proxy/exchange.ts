@@ -246,7 +246,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     let out: string[] | OutHeaders = headers;
     let own: string | undefined;
     const mods = this.resMods;
-    const pf = this.pluginResFields;
+    const pl = this.pluginResLines;
     if (mods !== undefined || this.cors !== undefined || this.pluginResHooks !== undefined) {
       const obj = listToObject(headers);
       if (mods !== undefined) for (let i = 0; i < mods.length; i++) applyHeaderModifier(obj, mods[i]!);
@@ -260,7 +260,7 @@ export class Exchange extends RequestState implements UpstreamRequest, UpstreamH
     } else {
       // Plugin headers alone (rate limits) keep the flat list: no header object per response.
       // Our own HTTP/1.1 server takes a block's ready lines as they are (see writeHead).
-      if (pf !== undefined && res.constructor === H1Response) own = pf.lines();
+      if (pl !== undefined && res.constructor === H1Response) own = pl;
       else {
         const ph = this.pluginResPairs();
         if (ph !== undefined) for (let i = 0; i < ph.length; i++) headers.push(ph[i]!);

@@ -106,3 +106,23 @@ export function headerKey(name: string): string {
   const lower = name.toLowerCase();
   return KNOWN_KEYS.get(lower) ?? lower;
 }
+
+/**
+ * HTTP/1.1 field lines (`name: value\r\n` each, as a plugin's response-field block) as a
+ * `[name, value, ...]` list (the space after each colon dropped).
+ */
+export function fieldLinePairs(lines: string): string[] {
+  const out: string[] = [];
+  let pos = 0;
+  while (pos < lines.length) {
+    let eol = lines.indexOf('\r\n', pos);
+    if (eol === -1) eol = lines.length;
+    const colon = lines.indexOf(':', pos);
+    if (colon !== -1 && colon < eol) {
+      const vs = lines.charCodeAt(colon + 1) === 32 ? colon + 2 : colon + 1;
+      out.push(lines.slice(pos, colon), lines.slice(vs, eol));
+    }
+    pos = eol + 2;
+  }
+  return out;
+}

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { BindingState } from './binding-state.ts';
 import { H1Request } from './h1-server.ts';
+import { fieldLinePairs } from './http-syntax.ts';
 import type { ErrorCode } from './errors.ts';
 import { applyPathModifier } from './filters/path-modifier.ts';
 import { buildLocation } from './filters/redirect.ts';
@@ -26,7 +27,7 @@ import {
 import type { H2Request } from './h2-stream.ts';
 import { normalisePath } from './path-normalise.ts';
 import type { CompiledBackend, CompiledRoute, Step } from './router.ts';
-import type { HookResult, PluginAnswer, PluginRequest, ResponseFields, ResponseHook } from '../plugins/index.ts';
+import type { HookResult, PluginAnswer, PluginRequest, ResponseHook } from '../plugins/index.ts';
 
 export type AnyRequest = IncomingMessage | H2Request | H1Request;
 
@@ -71,11 +72,11 @@ export class RequestState implements PluginRequest {
   /** Set by an authentication plugin (PluginRequest). */
   consumer: string | undefined = undefined;
   /**
-   * Response fields plugins add (rate-limit headers): the one block added (the common case,
-   * written as it is), or, once anything else joins it, name/value pairs where the last value
-   * for a name wins. Never both.
+   * Response fields plugins add (rate-limit headers): the one block of field lines added (the
+   * common case, written as it is), or, once anything else joins it, name/value pairs where
+   * the last value for a name wins. Never both.
    */
-  pluginResFields: ResponseFields | undefined = undefined;
+  pluginResLines: string | undefined = undefined;
   pluginResHeaders: string[] | undefined = undefined;
   pluginResHooks: ResponseHook[] | undefined = undefined;
 
@@ -186,25 +187,25 @@ export class RequestState implements PluginRequest {
 
   /** The response fields plugins added, as name/value pairs. */
   pluginResPairs(): readonly string[] | undefined {
-    return this.pluginResFields !== undefined ? this.pluginResFields.pairs() : this.pluginResHeaders;
+    return this.pluginResLines !== undefined ? fieldLinePairs(this.pluginResLines) : this.pluginResHeaders;
   }
 
-  /** PluginRequest: response fields as one block (kept as it is when it is the only one). */
-  addResponseFields(fields: ResponseFields): void {
-    if (this.pluginResFields === undefined && this.pluginResHeaders === undefined) {
-      this.pluginResFields = fields;
+  /** PluginRequest: response field lines (kept as they are when they are the only ones). */
+  addResponseLines(lines: string): void {
+    if (this.pluginResLines === undefined && this.pluginResHeaders === undefined) {
+      this.pluginResLines = lines;
       return;
     }
-    const p = fields.pairs();
+    const p = fieldLinePairs(lines);
     for (let i = 0; i < p.length; i += 2) this.addResponseHeader(p[i]!, p[i + 1]!);
   }
 
   /** PluginRequest: a response header; the last value given for a name wins. */
   addResponseHeader(name: string, value: string): void {
-    const f = this.pluginResFields;
-    if (f !== undefined) {
-      this.pluginResFields = undefined;
-      this.pluginResHeaders = [...f.pairs()];
+    const lines = this.pluginResLines;
+    if (lines !== undefined) {
+      this.pluginResLines = undefined;
+      this.pluginResHeaders = fieldLinePairs(lines);
     }
     const l = this.pluginResHeaders;
     if (l === undefined) {

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:http2';
 import type { Filter } from '../../src/ir/index.ts';
-import { BUILTIN_PLUGINS, createPluginRuntime, type HookResult, type Plugin, type ResponseFields } from '../../src/plugins/index.ts';
+import { BUILTIN_PLUGINS, createPluginRuntime, type HookResult, type Plugin } from '../../src/plugins/index.ts';
 import { freePort } from '../helpers/net.ts';
 import type { Proxy } from '../../src/proxy/index.ts';
 import { backend, listener, match, ref, route, send, startBackend, startProxy, table, vhost, type TestBackend } from '../proxy/helpers.ts';
@@ -29,7 +29,7 @@ const testPlugin: Plugin = {
             return undefined;
           case 'fields':
             // A block of fields as the rate limiter adds them; `x-res-one` also comes from 'pass'.
-            req.addResponseFields(block(c.tag));
+            req.addResponseLines(block(c.tag));
             return undefined;
           case 'override':
             // Same response header as the 'pass' plugin tagged `one`: the later value wins.
@@ -55,10 +55,9 @@ const testPlugin: Plugin = {
   },
 };
 
-/** Two fields, the second named as the 'pass' plugin tagged `one` names its own. */
-function block(tag: string): ResponseFields {
-  const pairs = [`x-block-${tag}`, tag, 'x-res-one', `from-${tag}`];
-  return { pairs: () => pairs, lines: () => `x-block-${tag}: ${tag}\r\nx-res-one: from-${tag}\r\n` };
+/** Two field lines, the second named as the 'pass' plugin tagged `one` names its own. */
+function block(tag: string): string {
+  return `x-block-${tag}: ${tag}\r\nx-res-one: from-${tag}\r\n`;
 }
 
 const p = (tag: string, mode: string): Filter => ({ type: 'Plugin', plugin: { kind: 'test', id: `plugin/${tag}`, config: { mode, tag } } });

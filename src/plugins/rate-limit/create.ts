@@ -1,12 +1,12 @@
 // Per-request rate limiting. With the local policy the decision is synchronous and allocates
-// only the response headers' counts. Counters live in shared state keyed by the policy id and
+// only the response headers' text. Counters live in shared state keyed by the policy id and
 // its config, so a reload of an unchanged policy keeps counting where it was.
 import { answer } from '../core/answers.ts';
 import { clientAddress } from '../core/client-ip.ts';
 import type { CidrSet } from '../core/cidr.ts';
 import type { CreateContext, HookResult, PluginHooks, PluginRequest } from '../types.ts';
 import type { RateLimitConfig } from './config.ts';
-import { fieldsOf, HeaderLayout, pickWindow, resetSeconds } from './headers.ts';
+import { HeaderLayout, limitedHeaders, rateLimitLines } from './headers.ts';
 import { LocalCounters } from './local-store.ts';
 import { RedisCounters } from './redis-store.ts';
 import { trustedSet } from './validate.ts';
@@ -70,27 +70,10 @@ function decide(
   layout: HeaderLayout, windowsMs: readonly number[], limits: readonly number[], hide: boolean,
 ): HookResult {
   if (allowed) {
-    if (!hide) req.addResponseFields(fieldsOf(layout, windowsMs, limits, counts, starts, now));
+    if (!hide) req.addResponseLines(rateLimitLines(layout, windowsMs, limits, counts, starts, now));
     return undefined;
   }
-  let headers: Record<string, string>;
-  let reset: number;
-  if (hide) {
-    headers = {};
-    reset = resetSeconds(pickWindow(limits, counts), starts, windowsMs, now);
-  } else {
-    const f = fieldsOf(layout, windowsMs, limits, counts, starts, now);
-    headers = pairsObject(f.pairs());
-    reset = f.reset;
-  }
-  headers['retry-after'] = String(reset);
-  return answer(429, 'RATE_LIMITED', 'API rate limit exceeded', headers);
-}
-
-function pairsObject(pairs: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < pairs.length; i += 2) out[pairs[i]!] = pairs[i + 1]!;
-  return out;
+  return answer(429, 'RATE_LIMITED', 'API rate limit exceeded', limitedHeaders(layout, windowsMs, limits, counts, starts, now, hide));
 }
 
 function keyFunction(config: RateLimitConfig, trusted: CidrSet | undefined): (req: PluginRequest) => string {

@@ -4,9 +4,9 @@
 //
 // They go on every allowed response, so they are built for speed: the names and limits are
 // fixed per config, and `HeaderLayout` renders everything constant about the HTTP/1.1 field
-// lines once; a request only adds its counts (with one window, the five fields are one
-// template of five parts instead of five lines of four, and no field is checked again).
-import type { ResponseFields } from '../types.ts';
+// lines once; a request only adds its counts. With one window the five fields are one
+// template of five parts (instead of five lines of four), handed to the proxy as ready field
+// lines (PluginRequest.addResponseLines): no object per request, no field checked again.
 import { titleOf, type WindowName } from './windows.ts';
 
 // Counts as text without String(n). V8 keeps each number it converts in its number-string
@@ -54,13 +54,13 @@ export class HeaderLayout {
 }
 
 /** Which window the IETF fields and Retry-After speak of: the first full one, else the one with the least left. */
-export function pickWindow(limits: readonly number[], counts: readonly number[]): number {
+function pickWindow(limits: readonly number[], counts: readonly number[]): number {
   let pick = 0, least = Infinity;
   for (let i = 0; i < limits.length; i++) {
-    const left = limits[i]! - counts[i]!;
-    if (left <= 0) return i;
-    if (left < least) {
-      least = left;
+    const room = limits[i]! - counts[i]!;
+    if (room <= 0) return i;
+    if (room < least) {
+      least = room;
       pick = i;
     }
   }
@@ -68,53 +68,57 @@ export function pickWindow(limits: readonly number[], counts: readonly number[])
 }
 
 /** Whole seconds until window `pick` resets (at least 1). */
-export function resetSeconds(pick: number, starts: readonly number[], windowsMs: readonly number[], now: number): number {
+function resetSeconds(pick: number, starts: readonly number[], windowsMs: readonly number[], now: number): number {
   return Math.max(1, Math.ceil((starts[pick]! + windowsMs[pick]! - now) / 1000));
 }
 
-/** One response's rate-limit headers. */
-export class RateLimitFields implements ResponseFields {
-  readonly layout: HeaderLayout;
-  /** Remaining count per window, as text. */
-  readonly left: readonly string[];
-  readonly pick: number;
-  readonly reset: number;
-
-  constructor(layout: HeaderLayout, left: readonly string[], pick: number, reset: number) {
-    this.layout = layout;
-    this.left = left;
-    this.pick = pick;
-    this.reset = reset;
-  }
-
-  pairs(): string[] {
-    const { layout: l, left, pick } = this;
-    const out: string[] = [];
-    for (let i = 0; i < left.length; i++) out.push(l.limit[i]!, l.limitText[i]!, l.remaining[i]!, left[i]!);
-    out.push('ratelimit-limit', l.limitText[pick]!, 'ratelimit-remaining', left[pick]!, 'ratelimit-reset', decimal(this.reset));
-    return out;
-  }
-
-  lines(): string {
-    const { layout: l, left, pick } = this;
-    const r = this.reset;
-    const end = r < RESET_LINE.length ? RESET_LINE[r]! : `\r\nratelimit-reset: ${decimal(r)}\r\n`;
-    // One window (the common config): one template, four joins.
-    if (left.length === 1) return `${l.before[0]!}${left[0]!}${l.ietf[0]!}${left[0]!}${end}`;
-    let s = '';
-    for (let i = 0; i < left.length; i++) s += l.before[i]! + left[i]!;
-    return `${s}${l.ietf[pick]!}${left[pick]!}${end}`;
-  }
+/** Remaining count of window `i`, as text. */
+function left(limits: readonly number[], counts: readonly number[], i: number): string {
+  return decimal(Math.max(0, limits[i]! - counts[i]!));
 }
 
-/** The headers for counts `counts` (after this request; before it, when rejected). */
-export function fieldsOf(
+/** An allowed response's headers, as HTTP/1.1 field lines (counts after this request). */
+export function rateLimitLines(
   layout: HeaderLayout, windowsMs: readonly number[], limits: readonly number[],
   counts: readonly number[], starts: readonly number[], now: number,
-): RateLimitFields {
-  const n = limits.length;
-  const left = new Array<string>(n);
-  for (let i = 0; i < n; i++) left[i] = decimal(Math.max(0, limits[i]! - counts[i]!));
+): string {
   const pick = pickWindow(limits, counts);
-  return new RateLimitFields(layout, left, pick, resetSeconds(pick, starts, windowsMs, now));
+  const r = resetSeconds(pick, starts, windowsMs, now);
+  const end = r < RESET_LINE.length ? RESET_LINE[r]! : `\r\nratelimit-reset: ${decimal(r)}\r\n`;
+  if (limits.length === 1) {
+    // One window (the common config): one template of five parts.
+    const l0 = left(limits, counts, 0);
+    return `${layout.before[0]!}${l0}${layout.ietf[0]!}${l0}${end}`;
+  }
+  let s = '', picked = '';
+  for (let i = 0; i < limits.length; i++) {
+    const li = left(limits, counts, i);
+    if (i === pick) picked = li;
+    s += layout.before[i]! + li;
+  }
+  return `${s}${layout.ietf[pick]!}${picked}${end}`;
+}
+
+/**
+ * A rejected request's 429 headers (counts before it): the same fields unless hidden, and
+ * Retry-After, the seconds until the first full window resets.
+ */
+export function limitedHeaders(
+  layout: HeaderLayout, windowsMs: readonly number[], limits: readonly number[],
+  counts: readonly number[], starts: readonly number[], now: number, hide: boolean,
+): Record<string, string> {
+  const pick = pickWindow(limits, counts);
+  const reset = decimal(resetSeconds(pick, starts, windowsMs, now));
+  const h: Record<string, string> = {};
+  if (!hide) {
+    for (let i = 0; i < limits.length; i++) {
+      h[layout.limit[i]!] = layout.limitText[i]!;
+      h[layout.remaining[i]!] = left(limits, counts, i);
+    }
+    h['ratelimit-limit'] = layout.limitText[pick]!;
+    h['ratelimit-remaining'] = left(limits, counts, pick);
+    h['ratelimit-reset'] = reset;
+  }
+  h['retry-after'] = reset;
+  return h;
 }
