@@ -216,6 +216,9 @@ async function removeLeftovers(): Promise<void> {
 
 let controller: ChildProcess | undefined;
 let controllerExited = false;
+/** How the controller ended; `stopped` when stopController asked it to. */
+let controllerExit: { code: number | null; signal: NodeJS.Signals | null; stopped: boolean } | undefined;
+let stopping = false;
 
 function startController(): void {
   const logFile = join(out, 'controller.log');
@@ -226,6 +229,7 @@ function startController(): void {
   closeSync(fd);
   controller.on('exit', (code, signal) => {
     controllerExited = true;
+    controllerExit = { code, signal, stopped: stopping };
     log(`controller exited (${signal ?? `code ${code}`}); log: conformance/out/controller.log`);
   });
   log(`started fluxgate controller --local (pid ${controller.pid}, log conformance/out/controller.log)`);
@@ -235,6 +239,7 @@ async function stopController(): Promise<void> {
   const child = controller;
   if (child === undefined || controllerExited) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  stopping = true;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
   await exited;
@@ -367,60 +372,74 @@ async function main(): Promise<number> {
   ensureGatewayClass();
   await removeLeftovers();
   if (!values['no-controller']) startController();
+  let status = 1;
   try {
-    const features = await waitGatewayClassReady();
-    log(`GatewayClass ${GATEWAY_CLASS} accepted; supportedFeatures: ${features.join(', ')}`);
-
-    const rawReport = join(out, 'report.yaml');
-    writeFileSync(rawReport, '');
-    const started = Date.now();
-    const go = await runGoTest(rawReport);
-    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-
-    const results = collectResults(go.events);
-    const text = readFileSync(rawReport, 'utf8');
-    const report = text.trim() === '' ? undefined : (parseYaml(text) as ConformanceReport);
-    const problems = report === undefined ? [] : checkReport(report, results);
-    const summaries = report === undefined ? [] : summarizeReport(report);
-
-    process.stdout.write(`\n== conformance summary (${profiles}${runTest ? `, only ${runTest}` : ''}; ${minutes} min)\n`);
-    process.stdout.write(`${formatSummary(results, summaries)}\n`);
-    if (withoutCoreDNS) process.stdout.write('NOTE: run with --without-coredns: base manifests lack the coredns Deployment\n');
-    for (const p of problems) process.stdout.write(`REPORT MISMATCH: ${p}\n`);
-
-    const server = /server: https:\/\/(\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1] ?? '127.0.0.1:6443';
-    const lostCluster = go.events.some((e) => e.Output?.includes(`${server}: connect: connection refused`) ?? false)
-      || kubectl(['get', '--raw', '/readyz']).code !== 0;
-    if (lostCluster) {
-      process.stdout.write('WARNING: the test cluster went away during the run (a cluster:down elsewhere?); failures after that say nothing about FluxGate\n');
-    }
-    const failed = results.tests.some((t) => t.outcome === 'fail');
-    const broken = go.code !== 0 && !failed; // setup failure, build error, timeout, panic
-    if (broken) process.stdout.write(`go test exited ${go.code} without a failed conformance test: setup, build or timeout problem (see above)\n`);
-
-    if (report !== undefined && writeReport) {
-      if (problems.length > 0 || results.packageOutcome === undefined) {
-        process.stdout.write('report NOT kept: it disagrees with the test results or the run broke off\n');
-      } else {
-        const dir = join(here, 'reports', report.gatewayAPIVersion ?? 'unknown');
-        mkdirSync(dir, { recursive: true });
-        const target = join(dir, reportFileName(report));
-        writeFileSync(target, text);
-        process.stdout.write(`report: ${target.slice(repo.length + 1)}\n`);
-      }
-    }
-    process.stdout.write(`logs: conformance/out/go-test.json, conformance/out/controller.log\n`);
-    if (broken || problems.length > 0 || results.packageOutcome === undefined) return 1;
-    if (failOn === 'core') {
-      // Core failures come from the report; without one (a --run of one test) any failure counts.
-      const coreFailed = report === undefined ? failed : summaries.some((p) => p.core.failed > 0);
-      if (!coreFailed && failed) process.stdout.write('only extended tests failed; --fail-on core: exit 0\n');
-      return coreFailed ? 1 : 0;
-    }
-    return failed || results.packageOutcome !== 'pass' ? 1 : 0;
+    status = await runSuite();
   } finally {
     await stopController();
   }
+  // A controller that crashed, or did not stop cleanly when asked, fails the run even when
+  // every test passed: conformance says nothing about a gateway that falls over.
+  if (controllerExit !== undefined && !(controllerExit.stopped && controllerExit.code === 0)) {
+    const how = controllerExit.signal ?? `code ${controllerExit.code}`;
+    process.stdout.write(controllerExit.stopped ? `the controller did not stop cleanly (${how}): failing the run\n` : `the controller exited during the run (${how}): failing the run\n`);
+    return 1;
+  }
+  return status;
+}
+
+/** The suite against a started controller: the exit status from the tests and the report. */
+async function runSuite(): Promise<number> {
+  const features = await waitGatewayClassReady();
+  log(`GatewayClass ${GATEWAY_CLASS} accepted; supportedFeatures: ${features.join(', ')}`);
+
+  const rawReport = join(out, 'report.yaml');
+  writeFileSync(rawReport, '');
+  const started = Date.now();
+  const go = await runGoTest(rawReport);
+  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+
+  const results = collectResults(go.events);
+  const text = readFileSync(rawReport, 'utf8');
+  const report = text.trim() === '' ? undefined : (parseYaml(text) as ConformanceReport);
+  const problems = report === undefined ? [] : checkReport(report, results);
+  const summaries = report === undefined ? [] : summarizeReport(report);
+
+  process.stdout.write(`\n== conformance summary (${profiles}${runTest ? `, only ${runTest}` : ''}; ${minutes} min)\n`);
+  process.stdout.write(`${formatSummary(results, summaries)}\n`);
+  if (withoutCoreDNS) process.stdout.write('NOTE: run with --without-coredns: base manifests lack the coredns Deployment\n');
+  for (const p of problems) process.stdout.write(`REPORT MISMATCH: ${p}\n`);
+
+  const server = /server: https:\/\/(\S+)/.exec(readFileSync(kubeconfig, 'utf8'))?.[1] ?? '127.0.0.1:6443';
+  const lostCluster = go.events.some((e) => e.Output?.includes(`${server}: connect: connection refused`) ?? false)
+    || kubectl(['get', '--raw', '/readyz']).code !== 0;
+  if (lostCluster) {
+    process.stdout.write('WARNING: the test cluster went away during the run (a cluster:down elsewhere?); failures after that say nothing about FluxGate\n');
+  }
+  const failed = results.tests.some((t) => t.outcome === 'fail');
+  const broken = go.code !== 0 && !failed; // setup failure, build error, timeout, panic
+  if (broken) process.stdout.write(`go test exited ${go.code} without a failed conformance test: setup, build or timeout problem (see above)\n`);
+
+  if (report !== undefined && writeReport) {
+    if (problems.length > 0 || results.packageOutcome === undefined) {
+      process.stdout.write('report NOT kept: it disagrees with the test results or the run broke off\n');
+    } else {
+      const dir = join(here, 'reports', report.gatewayAPIVersion ?? 'unknown');
+      mkdirSync(dir, { recursive: true });
+      const target = join(dir, reportFileName(report));
+      writeFileSync(target, text);
+      process.stdout.write(`report: ${target.slice(repo.length + 1)}\n`);
+    }
+  }
+  process.stdout.write(`logs: conformance/out/go-test.json, conformance/out/controller.log\n`);
+  if (broken || problems.length > 0 || results.packageOutcome === undefined) return 1;
+  if (failOn === 'core') {
+    // Core failures come from the report; without one (a --run of one test) any failure counts.
+    const coreFailed = report === undefined ? failed : summaries.some((p) => p.core.failed > 0);
+    if (!coreFailed && failed) process.stdout.write('only extended tests failed; --fail-on core: exit 0\n');
+    return coreFailed ? 1 : 0;
+  }
+  return failed || results.packageOutcome !== 'pass' ? 1 : 0;
 }
 
 process.exitCode = await main();
