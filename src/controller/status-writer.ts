@@ -149,7 +149,14 @@ export function createStatusWriter(options: StatusWriterOptions): StatusWriter {
         stats.writes++;
         // Keep the store's copy current so the next sync compares against what we wrote; the
         // status is not part of the store's change fingerprint, so this triggers no rebuild.
-        store.apply(target.kind, 'MODIFIED', res.body as KubeObject);
+        // Only while the store still holds the object we wrote against: if a watch event came
+        // in meanwhile, the store's copy may be newer than this answer (a spec change that
+        // landed just after our write), and putting the answer back would undo that change
+        // until the next event. The watch brings our own write too.
+        const current = store.get(target.kind, target.namespace, target.name);
+        if (current !== undefined && current.metadata?.resourceVersion === object.metadata?.resourceVersion) {
+          store.apply(target.kind, 'MODIFIED', res.body as KubeObject);
+        }
         log.debug({ kind: target.kind, namespace: target.namespace, name: target.name }, 'status written');
         return true;
       }

@@ -148,3 +148,27 @@ test('status writer: ListenerSet status is written whole (GEP-1713)', async () =
   assert.equal(status.conditions[0]!.lastTransitionTime, '2025-01-01T00:00:00Z');
   w.stop();
 });
+
+test('status writer: the answer to a write never replaces a newer object the watch delivered meanwhile', async () => {
+  const objects = new Map([[routePath, route('1')]]);
+  const { client } = fakeApi(objects);
+  const store = createStore();
+  store.apply('HTTPRoute', 'ADDED', objects.get(routePath)!);
+  // While our status write is in flight, a user's spec change lands after it and its watch
+  // event reaches the store before the write's answer does.
+  const edited = { ...route('3'), spec: { parentRefs: [{ name: 'gw' }], rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/new' } }] }] } };
+  const racing: typeof client = {
+    ...client,
+    async request(method, path, options) {
+      const res = await client.request(method, path, options);
+      if (method === 'PUT') store.apply('HTTPRoute', 'MODIFIED', edited);
+      return res;
+    },
+  };
+  const w = createStatusWriter({ client: racing, store, controllerName: CTRL, logger: createLogger('silent'), now: () => T0 });
+  await w.sync([ours('ok')]);
+  const kept = store.get('HTTPRoute', 'default', 'web')!;
+  assert.equal(kept.metadata?.resourceVersion, '3');
+  assert.deepEqual(kept.spec, edited.spec, 'the spec change is not undone by the older object in the answer');
+  w.stop();
+});

@@ -86,7 +86,9 @@ test('kubectl apply drives traffic; changes apply within seconds; deleting the r
         const body = answer.json();
         if (body.headers?.['X-Change']?.[0] === next.header && (body.pod ?? '').startsWith(expectApp)) break;
       }
-      if (performance.now() - started > 10_000) assert.fail(`change ${i} (${kind}) not visible after 10 s`);
+      if (performance.now() - started > 10_000) {
+        assert.fail(`change ${i} (${kind}) not visible after 10 s; FluxGate's last log lines:\n${running[0]!.logs.slice(-80).join('\n')}`);
+      }
       await new Promise((r) => setTimeout(r, 2));
     }
     latencies.push(performance.now() - started);
