@@ -215,8 +215,7 @@ async function removeLeftovers(): Promise<void> {
 // ---- controller ----
 
 let controller: ChildProcess | undefined;
-let controllerExited = false;
-/** How the controller ended; `stopped` when stopController asked it to. */
+/** How the controller ended (undefined while it runs); `stopped` when stopController asked it to. */
 let controllerExit: { code: number | null; signal: NodeJS.Signals | null; stopped: boolean } | undefined;
 let stopping = false;
 
@@ -228,7 +227,6 @@ function startController(): void {
   });
   closeSync(fd);
   controller.on('exit', (code, signal) => {
-    controllerExited = true;
     controllerExit = { code, signal, stopped: stopping };
     log(`controller exited (${signal ?? `code ${code}`}); log: conformance/out/controller.log`);
   });
@@ -237,7 +235,7 @@ function startController(): void {
 
 async function stopController(): Promise<void> {
   const child = controller;
-  if (child === undefined || controllerExited) return;
+  if (child === undefined || controllerExit !== undefined) return;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   stopping = true;
   child.kill('SIGTERM');
@@ -252,7 +250,7 @@ async function waitGatewayClassReady(): Promise<string[]> {
   const deadline = Date.now() + 90_000;
   let last = '';
   while (Date.now() < deadline) {
-    if (controllerExited) fail('the controller exited before accepting the GatewayClass; see conformance/out/controller.log');
+    if (controllerExit !== undefined) fail('the controller exited before accepting the GatewayClass; see conformance/out/controller.log');
     const r = kubectl(['get', 'gatewayclass', GATEWAY_CLASS, '-o', 'json']);
     if (r.code === 0) {
       const gwc = JSON.parse(r.stdout) as {
